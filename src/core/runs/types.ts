@@ -1,0 +1,111 @@
+/** The run record, `.provenant/runs/<id>/run.json`. JSON Schema: schema/run.schema.json. */
+export const RUN_SCHEMA = 'provenant.run/1';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+export type ParamValue = string | number | boolean | null;
+
+export interface CodeState {
+  /** HEAD when the run started (null in a repository without commits). */
+  baseCommit: string | null;
+  /** Commit holding the exact files at run start; its parent is baseCommit. */
+  snapshotCommit: string;
+  snapshotRef: string;
+  /** True when the snapshot differs from HEAD (uncommitted edits or untracked files). */
+  dirty: boolean;
+  /** Files that differ from HEAD, with how. */
+  changedFiles: { path: string; change: 'added' | 'modified' | 'deleted' }[];
+}
+
+export interface Seeds {
+  root: number;
+  /** Where the root seed came from. */
+  source: 'flag' | 'params' | 'generated';
+  /** Environment variables set for determinism. */
+  env: Record<string, string>;
+  /** Libraries the script seeded through the helper (`seed_everything`). */
+  seeded: string[];
+}
+
+export interface GpuInfo {
+  name: string;
+  driver: string;
+  memoryMiB: number | null;
+  cuda: string | null;
+}
+
+export interface EnvironmentSnapshot {
+  fingerprint: string;
+  python: { executable: string; version: string; implementation: string } | null;
+  /** Set when the interpreter could not be probed, and why. */
+  pythonError?: string;
+  packages: Record<string, string>;
+  lockfiles: Record<string, string>;
+  os: { platform: string; release: string; arch: string; distro: string | null };
+  cpu: { model: string; cores: number };
+  memoryBytes: number;
+  gpus: GpuInfo[];
+  /** Allow-listed environment variables only; never secrets. */
+  variables: Record<string, string>;
+  node: string;
+}
+
+export interface DataVersion {
+  path: string;
+  md5: string;
+  size: number;
+  nfiles?: number;
+}
+
+export interface ArtifactRecord {
+  path: string;
+  md5: string;
+  size: number;
+  /** Copy kept in the run folder (small artifacts only), relative to it. */
+  stored?: string;
+}
+
+export interface PredictionSet {
+  name: string;
+  file: string;
+  rows: number;
+  columns: string[];
+  yTrue: string;
+  yScore: string | null;
+  yPred: string | null;
+  features: string[];
+}
+
+export interface RunRecord {
+  schema: typeof RUN_SCHEMA;
+  id: string;
+  name: string;
+  experiment: string | null;
+  status: RunStatus;
+  command: string[];
+  cwd: string;
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  user: string;
+  host: string;
+  pid: number;
+  code: CodeState;
+  seeds: Seeds;
+  environment: EnvironmentSnapshot;
+  data: DataVersion[];
+  params: Record<string, ParamValue>;
+  metrics: Record<string, number>;
+  artifacts: ArtifactRecord[];
+  predictions: PredictionSet[];
+  /** Why a run ended as it did, when Provenant knows (e.g. "runner process vanished"). */
+  note?: string;
+}
+
+export interface MetricPoint {
+  name: string;
+  value: number;
+  step: number | null;
+  timestamp: string | null;
+}
