@@ -7,8 +7,8 @@ import { ProvenantError } from '../util/errors';
 export interface ProvenantConfig {
   /** The training command: argv list, or a string parsed like a shell would. */
   train: string[] | string | undefined;
-  /** Python interpreter used for runs, the environment snapshot and predictors. */
-  python: string;
+  /** Python interpreter for runs, the environment snapshot and predictors (unset: `python3`). */
+  python: string | undefined;
   /** Data dependencies (files or directories), hashed for every run. */
   data: string[];
   /** The parameters file read for seeds and params (DVC's default name). */
@@ -28,7 +28,7 @@ export const CONFIG_PATH = '.provenant/config.yaml';
 
 export const DEFAULT_CONFIG: ProvenantConfig = {
   train: undefined,
-  python: 'python3',
+  python: undefined,
   data: [],
   paramsFile: 'params.yaml',
   target: undefined,

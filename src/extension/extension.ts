@@ -1,0 +1,138 @@
+import * as vscode from 'vscode';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, CONFIG_PATH } from '../core/config/config';
+import { readMetricHistory, readRun, runFile } from '../core/runs/store';
+import { DEFAULT_PYTHON } from '../core/runner/command';
+import { describeError } from '../core/util/errors';
+import { RunsModel } from './runsModel';
+import { ExperimentsTree } from './experimentsTree';
+import { EnvironmentTree, EmptyTree } from './environmentTree';
+import { createStatusBar } from './statusBar';
+import { runExperimentInTerminal } from './runExperiment';
+import { requireTrust, workspaceRoot } from './workspace';
+import { activateRunPanel } from './webview/runPanel';
+
+const CONFIG_TEMPLATE = `# Provenant project settings (see the README for every setting).
+# The training command; \`python\`/\`python3\` at its start means the interpreter below.
+train: python train.py
+# python: .venv/bin/python
+# Files or folders the model is trained on; every run records their DVC-compatible hashes.
+data: []
+# params: params.yaml
+# target: label
+# positive_label: 1
+# sensitive_attributes: [group]
+# key_metric: roc_auc
+`;
+
+function runIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object' && 'run' in arg) return (arg as { run: { id: string } }).run.id;
+  return undefined;
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('Provenant', { log: true });
+  context.subscriptions.push(output);
+  const root = workspaceRoot();
+  const command = (id: string, handler: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (err) {
+          output.error(`${id}: ${describeError(err)}`);
+          void vscode.window.showErrorMessage(`Provenant: ${describeError(err)}`);
+          return undefined;
+        }
+      }),
+    );
+
+  command('provenant.showOutput', () => output.show());
+  if (!root) {
+    for (const id of ['provenant.runExperiment', 'provenant.refresh', 'provenant.refreshEnvironment', 'provenant.initConfig']) {
+      command(id, () => vscode.window.showInformationMessage('Provenant: open a folder first.'));
+    }
+    return;
+  }
+
+  const settings = () => vscode.workspace.getConfiguration('provenant', vscode.Uri.file(root));
+  const config = () => {
+    try {
+      return loadConfig(root);
+    } catch (err) {
+      output.warn(describeError(err));
+      return undefined;
+    }
+  };
+  const model = new RunsModel(root, () => settings().get<number>('refreshDelayMs') ?? 300);
+  context.subscriptions.push(model);
+  for (const problem of model.problems) output.warn(`Skipped ${problem.file}: ${problem.message}`);
+
+  const keyMetric = () => settings().get<string>('keyMetric') || config()?.keyMetric;
+  const experiments = new ExperimentsTree(root, model, keyMetric);
+  const interpreter = () => settings().get<string>('pythonPath') || config()?.python || DEFAULT_PYTHON;
+  const environment = new EnvironmentTree(root, model, interpreter);
+  context.subscriptions.push(
+    vscode.window.createTreeView('provenant.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true }),
+    vscode.window.registerTreeDataProvider('provenant.environment', environment),
+    vscode.window.registerTreeDataProvider('provenant.data', new EmptyTree()),
+    vscode.window.registerTreeDataProvider('provenant.governance', new EmptyTree()),
+    createStatusBar(root, model),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => environment.refresh()),
+  );
+
+  const openInEditor = (file: string) => vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  const runPanels = activateRunPanel(context, {
+    load: async (id) => ({ run: readRun(root, id), history: readMetricHistory(root, id) }),
+    handlers: {
+      openLog: (id) => openInEditor(runFile(root, id, 'stdout.log')),
+      openRecord: (id) => openInEditor(runFile(root, id, 'run.json')),
+      log: (message) => output.warn(message),
+    },
+  });
+  context.subscriptions.push(model.onDidChange((listing) => listing.runs.filter((r) => r.status === 'running' || Date.now() - Date.parse(r.endedAt ?? r.startedAt) < 60_000).forEach((r) => runPanels.refresh(r.id))));
+
+  command('provenant.runExperiment', () => {
+    if (!requireTrust('Run Experiment')) return;
+    runExperimentInTerminal(context.extensionPath, root, output);
+  });
+  command('provenant.refresh', () => model.reload());
+  command('provenant.refreshEnvironment', () => {
+    if (!requireTrust('Refreshing the environment snapshot')) return;
+    environment.refresh();
+  });
+  command('provenant.showRun', (arg) => {
+    const id = runIdOf(arg);
+    if (id) runPanels.show(id);
+  });
+  command('provenant.openRunLog', (arg) => {
+    const id = runIdOf(arg);
+    if (id) return openInEditor(runFile(root, id, 'stdout.log'));
+  });
+  command('provenant.openRunRecord', (arg) => {
+    const id = runIdOf(arg);
+    if (id) return openInEditor(runFile(root, id, 'run.json'));
+  });
+  command('provenant.copyRunId', async (arg) => {
+    const id = runIdOf(arg);
+    if (!id) return;
+    await vscode.env.clipboard.writeText(id);
+    vscode.window.setStatusBarMessage(`Copied run id ${id}`, 3000);
+  });
+  command('provenant.initConfig', () => {
+    const file = join(root, CONFIG_PATH);
+    if (!existsSync(file)) {
+      mkdirSync(join(root, '.provenant'), { recursive: true });
+      writeFileSync(file, CONFIG_TEMPLATE);
+      output.info(`Created ${CONFIG_PATH}`);
+    }
+    return openInEditor(file);
+  });
+  output.info(`Provenant active in ${root}: ${model.runs.length} run(s)`);
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
