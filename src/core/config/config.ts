@@ -75,7 +75,7 @@ export function parseConfig(text: string, fileName = CONFIG_PATH): ProvenantConf
   };
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    fail(first.linePos?.[0]?.line ?? 1, `invalid YAML: ${first.message.split('\n')[0]}`);
+    fail(lines.linePos(first.pos[0]).line, `invalid YAML: ${first.message.split('\n')[0]}`);
   }
   const config: ProvenantConfig = { ...DEFAULT_CONFIG, data: [], sensitiveAttributes: [], checks: {} };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return config;

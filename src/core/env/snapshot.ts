@@ -11,16 +11,16 @@ const LOCKFILE_PATTERN = /^(requirements.*\.(txt|in)|constraints.*\.txt|poetry\.
 
 export function lockfileHashes(root: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const scan = (dir: string, prefix: string) => {
+  const scan = (dir: string, prefix: string, pattern: RegExp) => {
     if (!existsSync(dir)) return;
     for (const dirent of readdirSync(dir, { withFileTypes: true })) {
-      if (dirent.isFile() && LOCKFILE_PATTERN.test(dirent.name)) {
+      if (dirent.isFile() && pattern.test(dirent.name)) {
         out[`${prefix}${dirent.name}`] = createHash('md5').update(readFileSync(join(dir, dirent.name))).digest('hex');
       }
     }
   };
-  scan(root, '');
-  scan(join(root, 'requirements'), 'requirements/');
+  scan(root, '', LOCKFILE_PATTERN);
+  scan(join(root, 'requirements'), 'requirements/', /\.(txt|in)$/);
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

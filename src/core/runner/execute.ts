@@ -22,6 +22,7 @@ export interface ExecuteResult {
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const KILL_GRACE_MS = 5_000;
+const PIPE_GRACE_MS = 2_000;
 
 /**
  * Runs the command, copying its output to the log files and to `onOutput`. A signal to this
@@ -35,14 +36,31 @@ export function execute(options: ExecuteOptions): Promise<ExecuteResult> {
     let spawnError: string | null = null;
     let killTimer: NodeJS.Timeout | undefined;
 
-    const child = spawn(options.argv[0]!, options.argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['inherit', 'pipe', 'pipe'] });
+    // In a terminal the command shares our process group, so it keeps the terminal (input,
+    // Ctrl-C) as usual. Elsewhere it gets a group of its own, so stopping it also stops whatever
+    // it started (a shell's children, data loader workers).
+    const ownGroup = !process.stdin.isTTY && process.platform !== 'win32';
+    const child = spawn(options.argv[0]!, options.argv.slice(1), {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: [ownGroup ? 'ignore' : 'inherit', 'pipe', 'pipe'],
+      detached: ownGroup,
+    });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    const signalChild = (signal: NodeJS.Signals) => {
+      try {
+        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    };
 
     const stop = (why: string, signal: NodeJS.Signals) => {
       interruptedBy ??= why;
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill(signal);
-        killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+        signalChild(signal);
+        killTimer ??= setTimeout(() => signalChild('SIGKILL'), KILL_GRACE_MS);
       }
     };
     const handlers = FORWARDED.map((sig) => {
@@ -67,8 +85,18 @@ export function execute(options: ExecuteOptions): Promise<ExecuteResult> {
     child.on('error', (err) => {
       spawnError = `cannot start "${options.argv[0]}": ${err.message}`;
     });
+    // A process the command left behind may hold its output pipes open: once the command itself
+    // has exited, wait a little for the rest of its output, then stop reading.
+    let pipeTimer: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      pipeTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, PIPE_GRACE_MS);
+    });
     child.on('close', (exitCode, signal) => {
       if (killTimer) clearTimeout(killTimer);
+      if (pipeTimer) clearTimeout(pipeTimer);
       for (const [sig, handler] of handlers) process.off(sig, handler);
       options.signal?.removeEventListener('abort', onAbort);
       let pending = 2;

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diffEnvironments } from '../../../src/core/env/diff';
+import { environmentFingerprint, lockfileHashes } from '../../../src/core/env/snapshot';
+import { validateRunRecord } from '../../../src/core/runs/schema';
+import { sampleRun } from '../../fixtures/runRecord';
+import { tempDir, writeFiles } from '../../helpers/git';
+
+test('environment diff lists added, removed and changed packages and other drift', () => {
+  const a = sampleRun().environment;
+  const b = { ...a, packages: { ...a.packages }, python: { ...a.python!, version: '3.12.1' } };
+  const [first] = Object.keys(a.packages);
+  delete b.packages[first!];
+  b.packages['brand-new'] = '1.0';
+  const [, second] = Object.keys(a.packages);
+  b.packages[second!] = '999';
+  const diff = diffEnvironments(a, b);
+  assert.deepEqual(diff.added, { 'brand-new': '1.0' });
+  assert.deepEqual(Object.keys(diff.removed), [first]);
+  assert.deepEqual(diff.changed[second!]?.to, '999');
+  assert.ok(diff.other.some((o) => o.field === 'python.version' && o.to === '3.12.1'));
+  assert.equal(diff.same, false);
+  assert.equal(diffEnvironments(a, a).same, true);
+});
+
+test('the fingerprint follows packages and interpreter but not host memory', () => {
+  const env = sampleRun().environment;
+  const base = environmentFingerprint(env);
+  assert.equal(environmentFingerprint({ ...env }), base);
+  assert.notEqual(environmentFingerprint({ ...env, packages: { ...env.packages, extra: '1' } }), base);
+  assert.notEqual(environmentFingerprint({ ...env, python: { ...env.python!, version: '3.0.0' } }), base);
+  assert.equal(environmentFingerprint({ ...env, memoryBytes: 1 } as typeof env), base);
+});
+
+test('lockfiles are found and hashed (md5 as DVC uses)', () => {
+  const root = tempDir();
+  writeFiles(root, { 'requirements.txt': 'foo', 'poetry.lock': '', 'requirements/dev.txt': 'x', 'README.md': 'no' });
+  assert.deepEqual(lockfileHashes(root), {
+    'poetry.lock': 'd41d8cd98f00b204e9800998ecf8427e',
+    'requirements.txt': 'acbd18db4cc2f85cedef654fccc4a4d8',
+    'requirements/dev.txt': '9dd4e461268c8034f5c8564e155c67a6',
+  });
+});
+
+test('the run record schema accepts a full record and names what is wrong in a bad one', () => {
+  const run = sampleRun();
+  assert.equal(validateRunRecord(JSON.parse(JSON.stringify(run)), 'run.json').id, run.id);
+  assert.throws(() => validateRunRecord({ ...run, status: 'done' }, 'x/run.json'), /x\/run\.json|status/);
+  assert.throws(() => validateRunRecord({ ...run, metrics: { auc: 'high' } }, 'run.json'), /metrics/);
+  assert.throws(() => validateRunRecord({ ...run, schema: 'provenant.run/2' }, 'run.json'), /unknown run record schema "provenant.run\/2"/);
+  const { seeds: _dropped, ...withoutSeeds } = run;
+  assert.throws(() => validateRunRecord(withoutSeeds, 'run.json'), /seeds/);
+});
