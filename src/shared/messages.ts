@@ -1,0 +1,299 @@
+/**
+ * The message contract between the extension host and its webview panels.
+ *
+ * Both ends import this module (the host bundle and every webview bundle), so it must never
+ * import 'vscode' or any Node module, and it imports the run record types as types only.
+ *
+ * Every message is validated at runtime on the receiving end: a webview can be fed data from a
+ * hostile workspace, and the host must not trust what a webview posts. The guards are strict:
+ * an unknown `type`, a missing field, a field of the wrong type or an extra field rejects the
+ * whole message.
+ *
+ * Adding a panel: declare its two discriminated unions (host → webview, webview → host), then
+ * build a guard for each with `messageGuard`, listing a field guard for every field of every
+ * variant. The `MessageSpec` type makes the compiler check that the spec covers the union
+ * exactly (every variant, every field, each guard producing the declared field type).
+ */
+import type {
+  ArtifactRecord,
+  CodeState,
+  DataVersion,
+  EnvironmentSnapshot,
+  GpuInfo,
+  MetricPoint,
+  ParamValue,
+  PredictionSet,
+  RunRecord,
+  RunStatus,
+  Seeds,
+} from '../core/runs/types';
+
+// ---------------------------------------------------------------------------------------------
+// Guard combinators
+// ---------------------------------------------------------------------------------------------
+
+/** A runtime check that narrows `unknown` to `T`. */
+export type Guard<T> = (value: unknown) => value is T;
+
+export const isString: Guard<string> = (v): v is string => typeof v === 'string';
+export const isNumber: Guard<number> = (v): v is number => typeof v === 'number';
+export const isFiniteNumber: Guard<number> = (v): v is number => typeof v === 'number' && Number.isFinite(v);
+export const isBoolean: Guard<boolean> = (v): v is boolean => typeof v === 'boolean';
+export const isNull: Guard<null> = (v): v is null => v === null;
+
+/** A non-negative safe integer (sizes, counts, row numbers). */
+export const isCount: Guard<number> = (v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+/** Any safe integer (exit codes, pids, seeds). */
+export const isInteger: Guard<number> = (v): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+/** A string of at most `max` UTF-16 code units. */
+export function boundedString(max: number): Guard<string> {
+  return (v): v is string => typeof v === 'string' && v.length <= max;
+}
+
+/** A plain object (not null, not an array, not a class instance such as Date). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+export function literal<const L extends string | number | boolean | null>(...values: L[]): Guard<L> {
+  return (v): v is L => (values as unknown[]).includes(v);
+}
+
+export function nullable<T>(guard: Guard<T>): Guard<T | null> {
+  return (v): v is T | null => v === null || guard(v);
+}
+
+/** A field that may be absent (or explicitly undefined). */
+export function optional<T>(guard: Guard<T>): Guard<T | undefined> {
+  return (v): v is T | undefined => v === undefined || guard(v);
+}
+
+export function arrayOf<T>(guard: Guard<T>): Guard<T[]> {
+  return (v): v is T[] => Array.isArray(v) && v.every((item) => guard(item));
+}
+
+/** A plain object used as a map: every own value passes `guard`. */
+export function recordOf<T>(guard: Guard<T>): Guard<Record<string, T>> {
+  return (v): v is Record<string, T> => isPlainObject(v) && Object.values(v).every((item) => guard(item));
+}
+
+/** Field guards for an object type: one guard per key, optional keys take `optional(...)`. */
+export type Shape<T> = { [K in keyof T]-?: Guard<T[K]> };
+
+/**
+ * A plain object whose listed fields pass their guards. Used for data records (the run record
+ * and its parts), which may gain fields in newer schema versions: extra keys are tolerated here
+ * (unlike message envelopes, see `messageGuard`).
+ */
+export function objectOf<T>(shape: Shape<T>): Guard<T> {
+  const entries = Object.entries(shape) as [string, Guard<unknown>][];
+  return (v): v is T => isPlainObject(v) && entries.every(([key, guard]) => guard(v[key]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message envelopes
+// ---------------------------------------------------------------------------------------------
+
+/** Every message is a plain object with a string `type` naming its variant. */
+export interface BaseMessage {
+  type: string;
+}
+
+type Variant<M extends BaseMessage, T extends M['type']> = Extract<M, { type: T }>;
+
+/** For each `type` of the union `M`: a guard for every field of that variant except `type`. */
+export type MessageSpec<M extends BaseMessage> = {
+  [T in M['type']]: Shape<Omit<Variant<M, T>, 'type'>>;
+};
+
+/**
+ * Builds the runtime guard of a message union from its spec. A value passes when it is a plain
+ * object whose `type` is one of the spec's variants, whose fields all pass their guards, and
+ * which has no field the variant does not declare.
+ */
+export function messageGuard<M extends BaseMessage>(spec: MessageSpec<M>): Guard<M> {
+  const variants = new Map<string, [string, Guard<unknown>][]>();
+  for (const [type, shape] of Object.entries(spec as Record<string, Record<string, Guard<unknown>>>)) {
+    variants.set(type, Object.entries(shape));
+  }
+  return (v): v is M => {
+    if (!isPlainObject(v) || typeof v.type !== 'string') return false;
+    const fields = variants.get(v.type);
+    if (!fields) return false;
+    for (const key of Object.keys(v)) {
+      if (key !== 'type' && !fields.some(([name]) => name === key)) return false;
+    }
+    return fields.every(([name, guard]) => guard(v[name]));
+  };
+}
+
+/** A short, bounded description of a rejected message, for logs (never the whole payload). */
+export function describeMessage(value: unknown): string {
+  if (isPlainObject(value)) {
+    const type = typeof value.type === 'string' ? JSON.stringify(value.type.slice(0, 60)) : String(typeof value.type);
+    const keys = Object.keys(value).slice(0, 10).map((k) => k.slice(0, 40));
+    return `object with type ${type} and keys [${keys.join(', ')}]`;
+  }
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  if (typeof value === 'string') return `string of length ${value.length}`;
+  return value === null ? 'null' : typeof value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run record guards (mirror src/core/runs/types.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** The schema id of the records this contract carries (checked against the type at compile time). */
+const RUN_SCHEMA_ID: RunRecord['schema'] = 'provenant.run/1';
+
+/**
+ * A run id as the host accepts it back from a webview: non-empty, short, no path separators,
+ * no `..`, no control characters. The host also requires it to be the id of the panel's own run.
+ */
+export const isRunId: Guard<string> = (v): v is string =>
+  typeof v === 'string' &&
+  v.length > 0 &&
+  v.length <= 200 &&
+  v !== '.' &&
+  !v.includes('..') &&
+  !/[/\\\u0000-\u001f\u007f]/.test(v);
+
+const isRunStatus: Guard<RunStatus> = literal('running', 'succeeded', 'failed', 'interrupted');
+const isParamValue: Guard<ParamValue> = (v): v is ParamValue =>
+  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+const isCodeState: Guard<CodeState> = objectOf<CodeState>({
+  baseCommit: nullable(isString),
+  snapshotCommit: isString,
+  snapshotRef: isString,
+  dirty: isBoolean,
+  changedFiles: arrayOf(
+    objectOf<CodeState['changedFiles'][number]>({ path: isString, change: literal('added', 'modified', 'deleted') }),
+  ),
+});
+
+const isSeeds: Guard<Seeds> = objectOf<Seeds>({
+  root: isInteger,
+  source: literal('flag', 'params', 'generated'),
+  env: recordOf(isString),
+  seeded: arrayOf(isString),
+});
+
+const isGpuInfo: Guard<GpuInfo> = objectOf<GpuInfo>({
+  name: isString,
+  driver: isString,
+  memoryMiB: nullable(isCount),
+  cuda: nullable(isString),
+});
+
+const isEnvironmentSnapshot: Guard<EnvironmentSnapshot> = objectOf<EnvironmentSnapshot>({
+  fingerprint: isString,
+  python: nullable(objectOf<NonNullable<EnvironmentSnapshot['python']>>({ executable: isString, version: isString, implementation: isString })),
+  pythonError: optional(isString),
+  packages: recordOf(isString),
+  lockfiles: recordOf(isString),
+  os: objectOf<EnvironmentSnapshot['os']>({ platform: isString, release: isString, arch: isString, distro: nullable(isString) }),
+  cpu: objectOf<EnvironmentSnapshot['cpu']>({ model: isString, cores: isCount }),
+  memoryBytes: isCount,
+  gpus: arrayOf(isGpuInfo),
+  variables: recordOf(isString),
+  node: isString,
+});
+
+const isDataVersion: Guard<DataVersion> = objectOf<DataVersion>({
+  path: isString,
+  md5: isString,
+  size: isCount,
+  nfiles: optional(isCount),
+});
+
+const isArtifactRecord: Guard<ArtifactRecord> = objectOf<ArtifactRecord>({
+  path: isString,
+  md5: isString,
+  size: isCount,
+  stored: optional(isString),
+});
+
+const isPredictionSet: Guard<PredictionSet> = objectOf<PredictionSet>({
+  name: isString,
+  file: isString,
+  rows: isCount,
+  columns: arrayOf(isString),
+  yTrue: isString,
+  yScore: nullable(isString),
+  yPred: nullable(isString),
+  features: arrayOf(isString),
+});
+
+export const isRunRecord: Guard<RunRecord> = objectOf<RunRecord>({
+  schema: literal(RUN_SCHEMA_ID),
+  id: isRunId,
+  name: isString,
+  experiment: nullable(isString),
+  status: isRunStatus,
+  command: arrayOf(isString),
+  cwd: isString,
+  exitCode: nullable(isInteger),
+  signal: nullable(isString),
+  startedAt: isString,
+  endedAt: nullable(isString),
+  durationMs: nullable(isFiniteNumber),
+  user: isString,
+  host: isString,
+  pid: isInteger,
+  code: isCodeState,
+  seeds: isSeeds,
+  environment: isEnvironmentSnapshot,
+  data: arrayOf(isDataVersion),
+  params: recordOf(isParamValue),
+  // Any number: a diverged run legitimately records NaN or Infinity.
+  metrics: recordOf(isNumber),
+  artifacts: arrayOf(isArtifactRecord),
+  predictions: arrayOf(isPredictionSet),
+  note: optional(isString),
+});
+
+export const isMetricPoint: Guard<MetricPoint> = objectOf<MetricPoint>({
+  name: isString,
+  value: isNumber,
+  step: nullable(isFiniteNumber),
+  timestamp: nullable(isString),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Run details panel (viewType `provenant.run`)
+// ---------------------------------------------------------------------------------------------
+
+/** Host → run panel. */
+export type RunPanelHostMessage =
+  /** The run to show, with the step history of its metrics (any order; the panel sorts). */
+  | { type: 'showRun'; run: RunRecord; history: MetricPoint[] }
+  /** Something went wrong on the host (e.g. run.json unreadable): shown as a banner. */
+  | { type: 'error'; message: string };
+
+/** Run panel → host. */
+export type RunPanelWebviewMessage =
+  /** The webview script has loaded and listens: the host answers with `showRun`. */
+  | { type: 'ready' }
+  | { type: 'openLog'; runId: string }
+  | { type: 'openRecord'; runId: string }
+  /** Put `text` on the clipboard. */
+  | { type: 'copy'; text: string };
+
+/** Largest text a webview may ask the host to copy (1 MiB of UTF-16 code units). */
+export const MAX_COPY_TEXT = 1 << 20;
+
+export const isRunPanelHostMessage: Guard<RunPanelHostMessage> = messageGuard<RunPanelHostMessage>({
+  showRun: { run: isRunRecord, history: arrayOf(isMetricPoint) },
+  error: { message: isString },
+});
+
+export const isRunPanelWebviewMessage: Guard<RunPanelWebviewMessage> = messageGuard<RunPanelWebviewMessage>({
+  ready: {},
+  openLog: { runId: isRunId },
+  openRecord: { runId: isRunId },
+  copy: { text: boundedString(MAX_COPY_TEXT) },
+});
