@@ -131,6 +131,18 @@ export function activate(context: vscode.ExtensionContext): void {
     return openInEditor(file);
   });
   output.info(`Provenant active in ${root}: ${model.runs.length} run(s)`);
+
+  // Runs whose runner died (killed, crash) are recorded as interrupted; off the activation path,
+  // and only in a trusted workspace (it writes records and git refs).
+  const recover = () =>
+    setTimeout(async () => {
+      if (!vscode.workspace.isTrusted || !model.runs.some((r) => r.status === 'running')) return;
+      const { recoverInterruptedRuns } = await import('../core/runner/recover');
+      const fixed = await recoverInterruptedRuns(root).catch((err: unknown) => (output.warn(describeError(err)), []));
+      if (fixed.length) output.info(`Recorded ${fixed.length} run(s) whose runner had stopped as interrupted: ${fixed.join(', ')}`);
+    }, 1000);
+  recover();
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(recover));
 }
 
 export function deactivate(): void {

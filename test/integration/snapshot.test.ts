@@ -105,3 +105,39 @@ test('a merge in progress is refused with a clear error', async () => {
   }
   await assert.rejects(snapshotWorkingTree(root, { runId: '20260101-000000-000004' }), /merge is in progress/);
 });
+
+test('index version 3 with extended flags (intent-to-add) is read, and the snapshot equals native git add -A', async () => {
+  const root = makeRepo({ 'a.txt': 'a\n', 'deep/er/b.txt': 'b\n' });
+  writeFiles(root, { 'new.txt': 'intent\n', 'deep/er/c.txt': 'c\n' });
+  git(root, 'add', '-N', 'new.txt');
+  git(root, 'update-index', '--index-version', '3');
+  const code = await snapshotWorkingTree(root, { runId: '20260101-000000-000005' });
+  const scratchIndex = join(tempDir(), 'index');
+  const env = { ...process.env, GIT_INDEX_FILE: scratchIndex };
+  execFileSync('git', ['read-tree', 'HEAD'], { cwd: root, env });
+  execFileSync('git', ['add', '-A'], { cwd: root, env });
+  const nativeTree = execFileSync('git', ['write-tree'], { cwd: root, env, encoding: 'utf8' }).trim();
+  assert.equal(git(root, 'rev-parse', `${code.snapshotCommit}^{tree}`), nativeTree);
+  assert.equal(git(root, 'show', `${code.snapshotCommit}:new.txt`), 'intent');
+  git(root, 'fsck', '--strict', '--no-dangling');
+});
+
+test('many files in nested folders with non-ASCII names give the same tree as native git', async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) files[`pkg${i % 7}/sub-${i % 3}/f${i}.py`] = `x = ${i}\n`;
+  files['données/été.csv'] = 'a,b\n';
+  files['a-b'] = '1';
+  files['a/b'] = '2';
+  files['B'] = '3';
+  const root = makeRepo(files);
+  writeFiles(root, { 'pkg3/sub-1/f10.py': 'edited\n', 'données/nouveau.csv': 'x\n', 'pkg9/new.py': 'n\n' });
+  rmSync(join(root, 'pkg0/sub-0/f0.py'));
+  const code = await snapshotWorkingTree(root, { runId: '20260101-000000-000006' });
+  const scratchIndex = join(tempDir(), 'index');
+  const env = { ...process.env, GIT_INDEX_FILE: scratchIndex };
+  execFileSync('git', ['read-tree', 'HEAD'], { cwd: root, env });
+  execFileSync('git', ['add', '-A'], { cwd: root, env });
+  assert.equal(git(root, 'rev-parse', `${code.snapshotCommit}^{tree}`), execFileSync('git', ['write-tree'], { cwd: root, env, encoding: 'utf8' }).trim());
+  assert.deepEqual(code.changedFiles.map((c) => `${c.change} ${c.path}`).sort(), ['added données/nouveau.csv', 'added pkg9/new.py', 'deleted pkg0/sub-0/f0.py', 'modified pkg3/sub-1/f10.py']);
+  git(root, 'fsck', '--strict', '--no-dangling');
+});

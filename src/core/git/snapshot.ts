@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { git, fs, headCommit, authorIdentity, detectLimitations, gitExecutableAvailable } from './repo';
-import { readIndex, collectWorkingTree } from './workingTree';
+import { collectWorkingTree } from './workingTree';
+import { readGitIndex } from './indexFile';
 import { writeTreeFromFiles, diffTrees, treeWithFiles } from './trees';
 import { ProvenantError } from '../util/errors';
 import type { CodeState } from '../runs/types';
@@ -68,7 +69,7 @@ export async function snapshotWorkingTree(root: string, options: SnapshotOptions
     }
     tree = nativeWorkingTree(root);
   } else {
-    const index = await readIndex(root);
+    const index = readGitIndex(join(root, '.git'));
     const files = await collectWorkingTree(root, index, options.onFile);
     tree = await writeTreeFromFiles(root, files);
   }

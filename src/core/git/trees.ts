@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { git, fs } from './repo';
 import type { TreeFile } from './workingTree';
 
@@ -7,11 +10,31 @@ function emptyNode(): Node {
   return { files: new Map(), dirs: new Map() };
 }
 
-function modeString(mode: number): string {
-  return mode.toString(8).padStart(6, '0');
+/** Git's order of tree entries: by name, a subtree compared as if its name ended with "/". */
+function treeOrder(a: { name: string; isTree: boolean }, b: { name: string; isTree: boolean }): number {
+  const x = Buffer.from(a.isTree ? `${a.name}/` : a.name);
+  const y = Buffer.from(b.isTree ? `${b.name}/` : b.name);
+  return Buffer.compare(x, y);
 }
 
-/** Writes the nested trees for a flat list of files; returns the root tree id. */
+/** The bytes of a tree object (without its header). */
+function treeBytes(entries: { name: string; mode: number; oid: string; isTree: boolean }[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of [...entries].sort(treeOrder)) {
+    parts.push(Buffer.from(`${e.mode.toString(8)} ${e.name}\0`), Buffer.from(e.oid, 'hex'));
+  }
+  return Buffer.concat(parts);
+}
+
+function objectId(type: string, body: Buffer): string {
+  return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
+}
+
+/**
+ * Writes the nested trees for a flat list of files; returns the root tree id. Tree ids are
+ * computed in memory and only trees git does not have yet are written, so a snapshot of a large,
+ * mostly unchanged repository writes a handful of objects.
+ */
 export async function writeTreeFromFiles(root: string, files: TreeFile[]): Promise<string> {
   const top = emptyNode();
   for (const file of files) {
@@ -24,13 +47,27 @@ export async function writeTreeFromFiles(root: string, files: TreeFile[]): Promi
     }
     node.files.set(parts[parts.length - 1]!, file);
   }
-  const write = async (node: Node): Promise<string> => {
-    const entries: { mode: string; path: string; oid: string; type: 'blob' | 'tree' | 'commit' }[] = [];
-    for (const [name, child] of node.dirs) entries.push({ mode: '040000', path: name, oid: await write(child), type: 'tree' });
-    for (const [name, file] of node.files) {
-      entries.push({ mode: modeString(file.mode), path: name, oid: file.oid, type: file.mode === 0o160000 ? 'commit' : 'blob' });
+  const cache = {};
+  const exists = async (oid: string): Promise<boolean> => {
+    if (existsSync(join(root, '.git', 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
+    try {
+      await git.readObject({ fs, dir: root, oid, format: 'deflated', cache });
+      return true;
+    } catch {
+      return false;
     }
-    return git.writeTree({ fs, dir: root, tree: entries });
+  };
+  const write = async (node: Node): Promise<string> => {
+    const entries: { name: string; mode: number; oid: string; isTree: boolean }[] = [];
+    for (const [name, child] of node.dirs) entries.push({ name, mode: 0o40000, oid: await write(child), isTree: true });
+    for (const [name, file] of node.files) entries.push({ name, mode: file.mode, oid: file.oid, isTree: false });
+    const body = treeBytes(entries);
+    const oid = objectId('tree', body);
+    if (!(await exists(oid))) {
+      const written = await git.writeObject({ fs, dir: root, type: 'tree', object: body, format: 'content' });
+      if (written !== oid) throw new Error(`tree id mismatch: computed ${oid}, git stored ${written}`);
+    }
+    return oid;
   };
   return write(top);
 }

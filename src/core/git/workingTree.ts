@@ -1,46 +1,8 @@
 import { readdirSync, lstatSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { git, fs } from './repo';
+import type { IndexEntry } from './indexFile';
 import { GitIgnore } from './ignore';
-
-/** One index entry, with the stat data git cached for it. */
-export interface IndexEntry {
-  path: string;
-  oid: string;
-  mode: number;
-  mtimeSeconds: number;
-  mtimeNanoseconds: number;
-  ctimeSeconds: number;
-  size: number;
-  ino: number;
-}
-
-/** Reads the index (read-only: nothing is written back). */
-export async function readIndex(root: string): Promise<Map<string, IndexEntry>> {
-  const entries = new Map<string, IndexEntry>();
-  await git.walk({
-    fs,
-    dir: root,
-    trees: [git.STAGE()],
-    map: async (path, [entry]) => {
-      if (!entry || path === '.') return true;
-      if ((await entry.type()) !== 'blob' && (await entry.type()) !== 'commit') return true;
-      const stat = (await entry.stat()) as unknown as Record<string, number>;
-      entries.set(path, {
-        path,
-        oid: await entry.oid(),
-        mode: await entry.mode(),
-        mtimeSeconds: stat.mtimeSeconds ?? 0,
-        mtimeNanoseconds: stat.mtimeNanoseconds ?? 0,
-        ctimeSeconds: stat.ctimeSeconds ?? 0,
-        size: stat.size ?? 0,
-        ino: stat.ino ?? 0,
-      });
-      return true;
-    },
-  });
-  return entries;
-}
 
 export interface TreeFile {
   path: string;

@@ -1,0 +1,21 @@
+// npm run bench: every benchmark, each printing ratios against a baseline measured in the same run.
+import { benchHashing } from './hashing';
+import { benchSnapshot } from './snapshot';
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const benches: [string, () => Promise<void>][] = [
+    ['hashing', benchHashing],
+    ['snapshot', benchSnapshot],
+  ];
+  for (const [name, run] of benches) {
+    if (only.length && !only.includes(name)) continue;
+    console.log(`\n#### ${name}`);
+    await run();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
