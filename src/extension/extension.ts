@@ -12,6 +12,7 @@ import { createStatusBar } from './statusBar';
 import { runExperimentInTerminal } from './runExperiment';
 import { requireTrust, workspaceRoot } from './workspace';
 import { activateRunPanel } from './webview/runPanel';
+import type { ProvenantContext } from './context';
 
 const CONFIG_TEMPLATE = `# Provenant project settings (see the README for every setting).
 # The training command; \`python\`/\`python3\` at its start means the interpreter below.
@@ -73,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const keyMetric = () => settings().get<string>('keyMetric') || config()?.keyMetric;
   const experiments = new ExperimentsTree(root, model, keyMetric);
   const interpreter = () => settings().get<string>('pythonPath') || config()?.python || DEFAULT_PYTHON;
+  const ctx: ProvenantContext = { extension: context, root, output, runs: model, settings, config, interpreter, command, cliPath: join(context.extensionPath, 'dist', 'cli.js') };
   const environment = new EnvironmentTree(root, model, interpreter);
   context.subscriptions.push(
     vscode.window.createTreeView('provenant.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true }),
@@ -130,6 +132,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }
     return openInEditor(file);
   });
+  // Each area of the product activates here, given the shared context.
+  void ctx;
+
   output.info(`Provenant active in ${root}: ${model.runs.length} run(s)`);
 
   // Runs whose runner died (killed, crash) are recorded as interrupted; off the activation path,
