@@ -1,12 +1,14 @@
 // npm run bench: every benchmark, each printing ratios against a baseline measured in the same run.
 import { benchHashing } from './hashing';
 import { benchSnapshot } from './snapshot';
+import { benchExperiments } from './experiments';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const benches: [string, () => Promise<void>][] = [
     ['hashing', benchHashing],
     ['snapshot', benchSnapshot],
+    ['experiments', benchExperiments],
   ];
   for (const [name, run] of benches) {
     if (only.length && !only.includes(name)) continue;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/util/errors';
 import { registerRunCommands } from './commands/runs';
+import { registerExperimentCommands } from './commands/exp';
 
 const program = new Command();
 program
@@ -12,6 +13,7 @@ program
 
 // Each area of the product registers its commands here.
 registerRunCommands(program);
+registerExperimentCommands(program);
 
 async function main(argv: string[]): Promise<void> {
   try {

@@ -13,6 +13,7 @@ import { runExperimentInTerminal } from './runExperiment';
 import { requireTrust, workspaceRoot } from './workspace';
 import { activateRunPanel } from './webview/runPanel';
 import type { ProvenantContext } from './context';
+import { activateExperiments } from './experiments/activate';
 
 const CONFIG_TEMPLATE = `# Provenant project settings (see the README for every setting).
 # The training command; \`python\`/\`python3\` at its start means the interpreter below.
@@ -133,7 +134,7 @@ export function activate(context: vscode.ExtensionContext): void {
     return openInEditor(file);
   });
   // Each area of the product activates here, given the shared context.
-  void ctx;
+  activateExperiments(ctx);
 
   output.info(`Provenant active in ${root}: ${model.runs.length} run(s)`);
 

@@ -1,5 +1,9 @@
 import * as vscode from 'vscode';
-import { listRuns, type RunListing } from '../core/runs/store';
+import { readFileSync } from 'node:fs';
+import { listRuns, runFile, type RunListing } from '../core/runs/store';
+
+/** How often the records of running runs are re-read (see `pollRunning`). */
+const RUNNING_POLL_MS = 2000;
 
 /**
  * The runs of the workspace as last read from disk, re-read (debounced) whenever anything under
@@ -8,6 +12,7 @@ import { listRuns, type RunListing } from '../core/runs/store';
 export class RunsModel implements vscode.Disposable {
   private listing: RunListing = { runs: [], problems: [] };
   private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<RunListing>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
   readonly onDidChange = this.changed.event;
@@ -18,6 +23,11 @@ export class RunsModel implements vscode.Disposable {
       this.disposables.push(watcher, watcher.onDidCreate(() => this.schedule()), watcher.onDidChange(() => this.schedule()), watcher.onDidDelete(() => this.schedule()));
     };
     watch('.provenant/runs/*/run.json');
+    // A folder created together with its files can escape the watcher: it is not watched yet when
+    // the files are written (the first run of a workspace creates .provenant/runs/<id>/ at once).
+    // Creating the folders is seen, and the records of running runs are polled until they end.
+    watch('.provenant/runs');
+    watch('.provenant/runs/*');
     watch('.git/HEAD');
     this.reload();
   }
@@ -42,11 +52,34 @@ export class RunsModel implements vscode.Disposable {
   reload(): void {
     this.timer = undefined;
     this.listing = listRuns(this.root);
+    this.pollRunning();
     this.changed.fire(this.listing);
+  }
+
+  /** Re-reads the list as soon as the record of a run listed as running says otherwise. */
+  private pollRunning(): void {
+    if (this.poll) clearTimeout(this.poll);
+    this.poll = undefined;
+    const running = this.listing.runs.filter((r) => r.status === 'running').map((r) => r.id);
+    if (running.length === 0) return;
+    const ended = (id: string) => {
+      try {
+        return (JSON.parse(readFileSync(runFile(this.root, id, 'run.json'), 'utf8')) as { status?: unknown }).status !== 'running';
+      } catch {
+        return true; // gone or being replaced: re-read
+      }
+    };
+    const tick = () => {
+      this.poll = undefined;
+      if (running.some(ended)) this.schedule();
+      else this.poll = setTimeout(tick, RUNNING_POLL_MS);
+    };
+    this.poll = setTimeout(tick, RUNNING_POLL_MS);
   }
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearTimeout(this.poll);
     for (const d of this.disposables) d.dispose();
   }
 }
