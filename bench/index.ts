@@ -2,6 +2,7 @@
 import { benchHashing } from './hashing';
 import { benchSnapshot } from './snapshot';
 import { benchExperiments } from './experiments';
+import { benchAnalysis } from './analysis';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
     ['hashing', benchHashing],
     ['snapshot', benchSnapshot],
     ['experiments', benchExperiments],
+    ['analysis', benchAnalysis],
   ];
   for (const [name, run] of benches) {
     if (only.length && !only.includes(name)) continue;

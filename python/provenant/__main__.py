@@ -1,4 +1,4 @@
-"""`python -m provenant`: prints how to use the helper."""
+"""`python -m provenant`: prints how to use the helper; `python -m provenant serve MODEL` serves a model."""
 
 import sys
 
@@ -18,10 +18,20 @@ Use it from the training script, then start the script with `provenant run`:
     provenant.log_artifact("model.pkl")           # artifacts.json
 
 Files go to the run folder named by PROVENANT_RUN_DIR; without it nothing is written.
+
+    python -m provenant serve model.pkl [--features a,b,c] [--positive-label 1]
+
+serves a pickled model over the predictor protocol (JSON lines on stdin/stdout), so Provenant
+can explain it; see `python -m provenant serve --help`.
 """
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "serve":
+        from .serve import main as serve_main
+
+        return serve_main(argv[1:])
     sys.stdout.write(USAGE % __version__)
     return 0
 

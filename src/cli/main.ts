@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/util/errors';
 import { registerRunCommands } from './commands/runs';
+import { registerAnalysisCommands } from './commands/analysis';
 import { registerExperimentCommands } from './commands/exp';
 
 const program = new Command();
@@ -13,6 +14,7 @@ program
 
 // Each area of the product registers its commands here.
 registerRunCommands(program);
+registerAnalysisCommands(program);
 registerExperimentCommands(program);
 
 async function main(argv: string[]): Promise<void> {

@@ -14,6 +14,7 @@ import { requireTrust, workspaceRoot } from './workspace';
 import { activateRunPanel } from './webview/runPanel';
 import type { ProvenantContext } from './context';
 import { activateExperiments } from './experiments/activate';
+import { activateAnalysis } from './analysis';
 
 const CONFIG_TEMPLATE = `# Provenant project settings (see the README for every setting).
 # The training command; \`python\`/\`python3\` at its start means the interpreter below.
@@ -135,6 +136,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   // Each area of the product activates here, given the shared context.
   activateExperiments(ctx);
+  activateAnalysis(ctx);
 
   output.info(`Provenant active in ${root}: ${model.runs.length} run(s)`);
 

@@ -27,6 +27,20 @@ import type {
   RunStatus,
   Seeds,
 } from '../core/runs/types';
+import type {
+  BootstrapSettings,
+  CalibrationBin,
+  Estimate,
+  EvaluationResult,
+  FairnessResult,
+  FourFifths,
+  GroupMetrics,
+  PartialDependence,
+  PermutationImportance,
+  ShapleyExplanation,
+  ThresholdCurve,
+  ThresholdExplorer,
+} from '../core/analysis/types';
 
 // ---------------------------------------------------------------------------------------------
 // Guard combinators
@@ -296,4 +310,170 @@ export const isRunPanelWebviewMessage: Guard<RunPanelWebviewMessage> = messageGu
   openLog: { runId: isRunId },
   openRecord: { runId: isRunId },
   copy: { text: boundedString(MAX_COPY_TEXT) },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Analysis panel (viewType `provenant.analysis`): evaluation, fairness, threshold explorer,
+// explanations of one run. Result shapes mirror src/core/analysis/types.ts.
+// ---------------------------------------------------------------------------------------------
+
+/** A number or null (JSON turns NaN and infinities into null). */
+const isNum: Guard<number | null> = (v): v is number | null => v === null || typeof v === 'number';
+const isPair: Guard<[number, number] | null> = (v): v is [number, number] | null => v === null || (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number'));
+
+const isEstimate: Guard<Estimate> = objectOf<Estimate>({ value: isNum as Guard<number>, low: isNum, high: isNum });
+const isBootstrap: Guard<BootstrapSettings> = objectOf<BootstrapSettings>({ resamples: isCount, seed: isCount, level: isNumber });
+
+export const isEvaluationResult: Guard<EvaluationResult> = objectOf<EvaluationResult>({
+  run: isString,
+  set: isString,
+  task: literal('classification', 'regression'),
+  rows: isCount,
+  threshold: isNum,
+  positiveRate: isNum,
+  metrics: recordOf(isEstimate),
+  confusion: nullable(objectOf<NonNullable<EvaluationResult['confusion']>>({ tp: isCount, fp: isCount, tn: isCount, fn: isCount })),
+  calibration: nullable(arrayOf(objectOf<CalibrationBin>({ predicted: isNumber, observed: isNumber, n: isCount }))),
+  residuals: nullable(objectOf<NonNullable<EvaluationResult['residuals']>>({ mean: isNumber, std: isNumber, min: isNumber, max: isNumber })),
+  bootstrap: isBootstrap,
+  warnings: arrayOf(isString),
+});
+
+const isGroupMetrics: Guard<GroupMetrics> = objectOf<GroupMetrics>({
+  group: isString,
+  n: isCount,
+  positives: isCount,
+  selectionRate: isNumber,
+  tpr: isNum,
+  fpr: isNum,
+  accuracy: isNumber,
+  selectionRateInterval: isPair,
+  tprInterval: isPair,
+  fprInterval: isPair,
+});
+
+export const isFairnessResult: Guard<FairnessResult> = objectOf<FairnessResult>({
+  attribute: isString,
+  threshold: isNum,
+  groups: arrayOf(isGroupMetrics),
+  overall: objectOf<FairnessResult['overall']>({ n: isCount, selectionRate: isNumber, tpr: isNum, fpr: isNum }),
+  demographicParityDifference: isNum as Guard<number>,
+  demographicParityRatio: isNum as Guard<number>,
+  equalOpportunityDifference: isNum,
+  equalOpportunityRatio: isNum,
+  equalizedOddsDifference: isNum,
+  equalizedOddsRatio: isNum,
+  toOverall: objectOf<FairnessResult['toOverall']>({ demographicParityDifference: isNum as Guard<number>, demographicParityRatio: isNum as Guard<number>, equalOpportunityDifference: isNum, equalizedOddsDifference: isNum }),
+  privileged: isString,
+  unprivileged: isString,
+  statisticalParityDifference: isNum as Guard<number>,
+  disparateImpact: isNum as Guard<number>,
+  aif360EqualOpportunityDifference: isNum,
+  averageOddsDifference: isNum,
+  fourFifths: objectOf<FourFifths>({ pass: isBoolean, ratio: isNum as Guard<number>, interval: isPair, flagged: arrayOf(isString), smallGroups: arrayOf(isString), minGroupSize: isCount }),
+  bootstrap: isBootstrap,
+  warnings: arrayOf(isString),
+});
+
+const isThresholdCurve: Guard<ThresholdCurve> = objectOf<ThresholdCurve>({
+  group: isString,
+  n: isCount,
+  positives: isCount,
+  selectionRate: arrayOf(isNumber),
+  tpr: arrayOf(isNum),
+  fpr: arrayOf(isNum),
+});
+
+export const isThresholdExplorer: Guard<ThresholdExplorer> = objectOf<ThresholdExplorer>({
+  attribute: isString,
+  thresholds: arrayOf(isNumber),
+  groups: arrayOf(isThresholdCurve),
+  overall: isThresholdCurve,
+});
+
+const isImportance: Guard<PermutationImportance> = objectOf<PermutationImportance>({ feature: isString, importance: isNumber, std: isNumber, repeats: arrayOf(isNumber) });
+const isDependence: Guard<PartialDependence> = objectOf<PartialDependence>({
+  feature: isString,
+  kind: literal('numeric', 'categorical'),
+  grid: arrayOf((v): v is number | string => typeof v === 'number' || typeof v === 'string'),
+  average: arrayOf(isNumber),
+  individual: arrayOf(arrayOf(isNumber)),
+  rows: arrayOf(isCount),
+});
+const isShapley: Guard<ShapleyExplanation> = objectOf<ShapleyExplanation>({
+  row: isCount,
+  baseValue: isNumber,
+  prediction: isNumber,
+  values: recordOf(isNumber),
+  features: recordOf((v): v is number | string => typeof v === 'number' || typeof v === 'string'),
+});
+
+/** Holdout rows offered for local explanations (as text), with their truth and score. */
+export interface AnalysisRowTable {
+  columns: string[];
+  rows: { index: number; cells: string[] }[];
+  /** Rows in the prediction set (the table may show fewer). */
+  total: number;
+}
+
+const isRowTable: Guard<AnalysisRowTable> = objectOf<AnalysisRowTable>({
+  columns: arrayOf(isString),
+  rows: arrayOf(objectOf<AnalysisRowTable['rows'][number]>({ index: isCount, cells: arrayOf(isString) })),
+  total: isCount,
+});
+
+export type AnalysisTask = 'permutation' | 'pdp' | 'shapley';
+
+/** Host → analysis panel. */
+export type AnalysisPanelHostMessage =
+  | {
+      type: 'init';
+      run: { id: string; name: string };
+      /** False in Restricted Mode: explanations (which run the model) are unavailable. */
+      trusted: boolean;
+      evaluation: EvaluationResult | null;
+      fairness: FairnessResult[];
+      explorers: ThresholdExplorer[];
+      table: AnalysisRowTable;
+      /** Why a part is missing (e.g. no sensitive attributes configured). */
+      notes: string[];
+    }
+  | { type: 'progress'; task: AnalysisTask; done: number; total: number; label: string }
+  | { type: 'importance'; result: PermutationImportance[]; note: string }
+  | { type: 'dependence'; result: PartialDependence[]; note: string }
+  | { type: 'local'; result: ShapleyExplanation; note: string }
+  /** A task ended without result (error or cancellation); `task` null: the panel as a whole. */
+  | { type: 'failed'; task: AnalysisTask | null; message: string };
+
+/** Analysis panel → host. */
+export type AnalysisPanelWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'explain'; method: 'permutation' | 'pdp' }
+  | { type: 'explainRow'; row: number }
+  | { type: 'cancel' };
+
+const isTask: Guard<AnalysisTask> = literal('permutation', 'pdp', 'shapley');
+
+export const isAnalysisPanelHostMessage: Guard<AnalysisPanelHostMessage> = messageGuard<AnalysisPanelHostMessage>({
+  init: {
+    run: objectOf<{ id: string; name: string }>({ id: isRunId, name: isString }),
+    trusted: isBoolean,
+    evaluation: nullable(isEvaluationResult),
+    fairness: arrayOf(isFairnessResult),
+    explorers: arrayOf(isThresholdExplorer),
+    table: isRowTable,
+    notes: arrayOf(isString),
+  },
+  progress: { task: isTask, done: isCount, total: isCount, label: isString },
+  importance: { result: arrayOf(isImportance), note: isString },
+  dependence: { result: arrayOf(isDependence), note: isString },
+  local: { result: isShapley, note: isString },
+  failed: { task: nullable(isTask), message: isString },
+});
+
+export const isAnalysisPanelWebviewMessage: Guard<AnalysisPanelWebviewMessage> = messageGuard<AnalysisPanelWebviewMessage>({
+  ready: {},
+  explain: { method: literal('permutation', 'pdp') },
+  explainRow: { row: isCount },
+  cancel: {},
 });

@@ -1,0 +1,250 @@
+/**
+ * Fairness of a run's decisions for its sensitive attributes (and their intersections), with
+ * Fairlearn's and AIF360's definitions (reference/analysis.md): by-group rates with bootstrap
+ * intervals and sizes, demographic parity, equal opportunity and equalized odds (between groups
+ * and `to_overall`), statistical parity difference, disparate impact, average odds difference,
+ * the four-fifths rule, and the threshold explorer.
+ */
+import { ProvenantError } from '../util/errors';
+import type { PredictionData } from './dataset';
+import { bootstrapSettings, checkThreshold, decisions } from './evaluate';
+import * as m from './metrics';
+import { Random } from './random';
+import { thresholdCurve, thresholdGrid } from './thresholds';
+import type { BootstrapSettings, FairnessResult, GroupMetrics, ThresholdExplorer } from './types';
+
+export interface FairnessOptions {
+  threshold?: number;
+  /** AIF360's privileged group; default: the group with the highest selection rate. */
+  privileged?: string;
+  /** Groups smaller than this get a warning (config `checks.min_group_size`, default 30). */
+  minGroupSize?: number;
+  bootstrap?: Partial<BootstrapSettings>;
+}
+
+export const DEFAULT_MIN_GROUP_SIZE = 30;
+/** How intersections are named: `group & gender`, values `Togruta & f`. */
+export const INTERSECTION = ' & ';
+
+/** The group of every row for an attribute, or for an intersection `a & b`. */
+export function groupLabels(data: PredictionData, attribute: string): string[] {
+  const parts = attribute.split(INTERSECTION);
+  const columns = parts.map((name) => {
+    const column = data.raw.get(name);
+    if (!column) {
+      throw new ProvenantError(`the sensitive attribute "${name}" is not a column of the predictions (columns: ${[...data.raw.keys()].join(', ')})`, {
+        file: data.file,
+        hint: 'Log the attribute with the predictions (features={..., "' + name + '": ...}) or fix sensitive_attributes in .provenant/config.yaml.',
+        code: 'E_ATTRIBUTE',
+      });
+    }
+    return column;
+  });
+  return Array.from({ length: data.rows }, (_, i) => columns.map((c) => c[i]!).join(INTERSECTION));
+}
+
+/** The attributes to analyse: each one, then every combination of two or more when asked. */
+export function attributesWithIntersections(attributes: string[], intersections: boolean): string[] {
+  const out = [...attributes];
+  if (!intersections) return out;
+  const n = attributes.length;
+  for (let mask = 1; mask < 1 << n; mask++) {
+    const picked = attributes.filter((_, i) => mask & (1 << i));
+    if (picked.length >= 2) out.push(picked.join(INTERSECTION));
+  }
+  return out;
+}
+
+function rowsByGroup(labels: string[]): Map<string, Int32Array> {
+  const lists = new Map<string, number[]>();
+  labels.forEach((g, i) => {
+    const list = lists.get(g) ?? [];
+    list.push(i);
+    lists.set(g, list);
+  });
+  return new Map([...lists.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([g, list]) => [g, Int32Array.from(list)]));
+}
+
+interface Rates {
+  n: number;
+  positives: number;
+  selectionRate: number;
+  tpr: number | null;
+  fpr: number | null;
+  accuracy: number;
+}
+
+function rates(y: Float64Array, d: Float64Array, idx: Int32Array): Rates {
+  const c = m.confusion(y, d, idx);
+  const n = idx.length;
+  return {
+    n,
+    positives: c.tp + c.fn,
+    selectionRate: n ? (c.tp + c.fp) / n : 0,
+    tpr: c.tp + c.fn ? c.tp / (c.tp + c.fn) : null,
+    fpr: c.fp + c.tn ? c.fp / (c.fp + c.tn) : null,
+    accuracy: n ? (c.tp + c.tn) / n : 0,
+  };
+}
+
+function minMax(values: (number | null)[]): { min: number; max: number } | null {
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return finite.length ? { min: Math.min(...finite), max: Math.max(...finite) } : null;
+}
+
+const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? 1 : Number.NaN) : a / b);
+
+/** Between-groups difference (max − min) and ratio (min / max), Fairlearn's defaults. */
+function between(values: (number | null)[]): { difference: number | null; ratio: number | null } {
+  const mm = minMax(values);
+  return mm ? { difference: mm.max - mm.min, ratio: ratio(mm.min, mm.max) } : { difference: null, ratio: null };
+}
+
+/** Fairlearn `method='to_overall'`: the largest |group − overall|. */
+function toOverall(values: (number | null)[], overall: number | null): number | null {
+  if (overall === null) return null;
+  const finite = values.filter((v): v is number => v !== null);
+  return finite.length ? Math.max(...finite.map((v) => Math.abs(v - overall))) : null;
+}
+
+function toOverallRatio(values: number[], overall: number): number {
+  return Math.min(...values.map((v) => Math.min(ratio(v, overall), ratio(overall, v))));
+}
+
+export function fairness(data: PredictionData, attribute: string, options: FairnessOptions = {}): FairnessResult {
+  if (data.task !== 'classification') throw new ProvenantError('fairness metrics need a binary classification target', { file: data.file, hint: 'Set target and positive_label in .provenant/config.yaml.', code: 'E_TARGET' });
+  const settings = bootstrapSettings(options.bootstrap);
+  const threshold = checkThreshold(options.threshold ?? 0.5);
+  const minGroupSize = options.minGroupSize ?? DEFAULT_MIN_GROUP_SIZE;
+  const y = data.yTrue;
+  const d = decisions(data, threshold);
+  const byGroup = rowsByGroup(groupLabels(data, attribute));
+  const names = [...byGroup.keys()];
+  const groupRates = names.map((g) => rates(y, d, byGroup.get(g)!));
+  const overall = rates(y, d, m.allRows(data.rows));
+
+  // Per-group intervals: resample within the group.
+  const groupIntervals = names.map((g, k) => {
+    const idx = byGroup.get(g)!;
+    const draws = { sr: new Float64Array(settings.resamples), tpr: new Float64Array(settings.resamples), fpr: new Float64Array(settings.resamples) };
+    m.forEachResample(idx, { ...settings, seed: settings.seed + k + 1 }, (sample, b) => {
+      const r = rates(y, d, sample);
+      draws.sr[b] = r.selectionRate;
+      draws.tpr[b] = r.tpr ?? Number.NaN;
+      draws.fpr[b] = r.fpr ?? Number.NaN;
+    });
+    const iv = (draws: Float64Array): [number, number] | null => {
+      const e = m.interval(0, draws, settings.level);
+      return e.low === null || e.high === null ? null : [e.low, e.high];
+    };
+    return settings.resamples ? { sr: iv(draws.sr), tpr: iv(draws.tpr), fpr: iv(draws.fpr) } : { sr: null, tpr: null, fpr: null };
+  });
+
+  const groups: GroupMetrics[] = names.map((group, k) => ({
+    group,
+    n: groupRates[k]!.n,
+    positives: groupRates[k]!.positives,
+    selectionRate: groupRates[k]!.selectionRate,
+    tpr: groupRates[k]!.tpr,
+    fpr: groupRates[k]!.fpr,
+    accuracy: groupRates[k]!.accuracy,
+    selectionRateInterval: groupIntervals[k]!.sr,
+    tprInterval: groupIntervals[k]!.tpr,
+    fprInterval: groupIntervals[k]!.fpr,
+  }));
+
+  const sr = groupRates.map((r) => r.selectionRate);
+  const tpr = groupRates.map((r) => r.tpr);
+  const fpr = groupRates.map((r) => r.fpr);
+  const dp = between(sr);
+  const eo = between(tpr);
+  const fo = between(fpr);
+  const eoddsDiff = eo.difference === null && fo.difference === null ? null : Math.max(eo.difference ?? 0, fo.difference ?? 0);
+  const eoddsRatio = eo.ratio === null && fo.ratio === null ? null : Math.min(eo.ratio ?? 1, fo.ratio ?? 1);
+
+  // AIF360: privileged vs unprivileged.
+  const best = names[sr.indexOf(Math.max(...sr))]!;
+  const privileged = options.privileged ?? best;
+  if (!byGroup.has(privileged)) throw new ProvenantError(`"${privileged}" is not a group of ${attribute} (groups: ${names.join(', ')})`, { file: data.file, code: 'E_USAGE' });
+  const others = names.filter((g) => g !== privileged);
+  if (others.length === 0) throw new ProvenantError(`the attribute ${attribute} has a single group (${privileged}) in these predictions: nothing to compare`, { file: data.file, code: 'E_ATTRIBUTE' });
+  const unprivileged = others.reduce((lo, g) => (sr[names.indexOf(g)]! < sr[names.indexOf(lo)]! ? g : lo), others[0]!);
+  const P = groupRates[names.indexOf(privileged)]!;
+  const U = groupRates[names.indexOf(unprivileged)]!;
+
+  // Four-fifths: the lowest rate over the highest, with an interval from resampling within groups.
+  const mm = minMax(sr)!;
+  const fourRatio = ratio(mm.min, mm.max);
+  let fourInterval: [number, number] | null = null;
+  if (settings.resamples) {
+    const rng = new Random(settings.seed);
+    const draws = new Float64Array(settings.resamples);
+    for (let b = 0; b < settings.resamples; b++) {
+      const rs = names.map((g) => {
+        const idx = byGroup.get(g)!;
+        let sel = 0;
+        for (let k = 0; k < idx.length; k++) sel += d[idx[rng.int(idx.length)]!]!;
+        return sel / idx.length;
+      });
+      draws[b] = ratio(Math.min(...rs), Math.max(...rs));
+    }
+    const e = m.interval(fourRatio, draws, settings.level);
+    fourInterval = e.low === null || e.high === null ? null : [e.low, e.high];
+  }
+  const flagged = names.filter((_, k) => sr[k]! < 0.8 * mm.max);
+  const smallGroups = names.filter((_, k) => groupRates[k]!.n < minGroupSize);
+  const warnings: string[] = [];
+  if (smallGroups.length) {
+    warnings.push(
+      `${smallGroups.map((g) => `${g} (n=${groupRates[names.indexOf(g)]!.n})`).join(', ')} ${smallGroups.length === 1 ? 'is' : 'are'} smaller than ${minGroupSize} rows: the four-fifths ratio ${fourRatio.toFixed(3)} means little` +
+        (fourInterval ? ` (its ${Math.round(settings.level * 100)}% interval is ${fourInterval[0].toFixed(3)}–${fourInterval[1].toFixed(3)})` : '') + '.',
+    );
+  }
+  if (!(fourRatio >= 0.8)) warnings.push(`selection rate of ${flagged.join(', ')} is below four fifths of ${best}'s (ratio ${fourRatio.toFixed(3)}): evidence of adverse impact under the four-fifths rule.`);
+  if (groupRates.some((r) => r.positives === 0)) warnings.push('a group has no positive rows: its true positive rate is undefined and left out of equal opportunity.');
+
+  return {
+    attribute,
+    threshold: data.yScore ? threshold : null,
+    groups,
+    overall: { n: overall.n, selectionRate: overall.selectionRate, tpr: overall.tpr, fpr: overall.fpr },
+    demographicParityDifference: dp.difference!,
+    demographicParityRatio: dp.ratio!,
+    equalOpportunityDifference: eo.difference,
+    equalOpportunityRatio: eo.ratio,
+    equalizedOddsDifference: eoddsDiff,
+    equalizedOddsRatio: eoddsRatio,
+    toOverall: {
+      demographicParityDifference: toOverall(sr, overall.selectionRate)!,
+      demographicParityRatio: toOverallRatio(sr, overall.selectionRate),
+      equalOpportunityDifference: toOverall(tpr, overall.tpr),
+      equalizedOddsDifference: (() => {
+        const a = toOverall(tpr, overall.tpr);
+        const b = toOverall(fpr, overall.fpr);
+        return a === null && b === null ? null : Math.max(a ?? 0, b ?? 0);
+      })(),
+    },
+    privileged,
+    unprivileged,
+    statisticalParityDifference: U.selectionRate - P.selectionRate,
+    disparateImpact: ratio(U.selectionRate, P.selectionRate),
+    aif360EqualOpportunityDifference: U.tpr !== null && P.tpr !== null ? U.tpr - P.tpr : null,
+    averageOddsDifference: U.tpr !== null && P.tpr !== null && U.fpr !== null && P.fpr !== null ? ((U.fpr - P.fpr) + (U.tpr - P.tpr)) / 2 : null,
+    fourFifths: { pass: fourRatio >= 0.8, ratio: fourRatio, interval: fourInterval, flagged, smallGroups, minGroupSize },
+    bootstrap: settings,
+    warnings,
+  };
+}
+
+/** Per-group rates on a grid of thresholds (needs scores). */
+export function thresholdExplorer(data: PredictionData, attribute: string, steps = 100): ThresholdExplorer {
+  if (!data.yScore) throw new ProvenantError('the threshold explorer needs scores (y_score) in the predictions', { file: data.file, hint: 'Log y_score=proba[:, 1] with the predictions.', code: 'E_NO_SCORES' });
+  const thresholds = thresholdGrid(steps);
+  const byGroup = rowsByGroup(groupLabels(data, attribute));
+  return {
+    attribute,
+    thresholds,
+    groups: [...byGroup.entries()].map(([g, idx]) => thresholdCurve(g, data.yTrue, data.yScore!, idx, thresholds)),
+    overall: thresholdCurve('overall', data.yTrue, data.yScore, m.allRows(data.rows), thresholds),
+  };
+}

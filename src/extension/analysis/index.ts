@@ -1,0 +1,43 @@
+/**
+ * The analysis area: "Provenant: Open Analysis" (Experiments view context menu, command palette
+ * with a run picker) opens a run's evaluation, fairness and explanations panel.
+ */
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import type { ProvenantContext } from '../context';
+import { AnalysisPanel, registerAnalysisSerializer, type AnalysisDeps } from './analysisPanel';
+
+function runIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object' && 'run' in arg) {
+    const run = (arg as { run: unknown }).run;
+    if (run && typeof run === 'object' && typeof (run as { id?: unknown }).id === 'string') return (run as { id: string }).id;
+  }
+  return undefined;
+}
+
+export function activateAnalysis(ctx: ProvenantContext): void {
+  const deps: AnalysisDeps = {
+    root: ctx.root,
+    engine: () => ({ python: ctx.interpreter(), pythonHelperDir: join(ctx.extension.extensionPath, 'python') }),
+    trusted: () => vscode.workspace.isTrusted,
+    log: (message) => ctx.output.warn(message),
+  };
+  registerAnalysisSerializer(ctx.extension, deps);
+  ctx.command('provenant.openAnalysis', async (arg: unknown) => {
+    let id = runIdOf(arg);
+    if (!id) {
+      const runs = ctx.runs.runs.filter((r) => r.predictions.length > 0);
+      if (runs.length === 0) {
+        void vscode.window.showInformationMessage('Provenant: no run has logged predictions yet; log them with provenant.log_predictions(...) in the training script.');
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(
+        runs.map((r) => ({ label: r.name, description: r.id, detail: `${r.status} · ${r.predictions.map((p) => `${p.name} (${p.rows} rows)`).join(', ')}`, id: r.id })),
+        { title: 'Open Analysis', placeHolder: 'Run to analyse' },
+      );
+      id = pick?.id;
+    }
+    if (id) AnalysisPanel.show(ctx.extension.extensionUri, id, deps);
+  });
+}
