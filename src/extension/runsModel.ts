@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { listRuns, runFile, type RunListing } from '../core/runs/store';
 
-/** How often the records of running runs are re-read (see `pollRunning`). */
+/** How often runs being set up or running are checked (see `pollPending`). */
 const RUNNING_POLL_MS = 2000;
 
 /**
@@ -51,17 +51,33 @@ export class RunsModel implements vscode.Disposable {
 
   reload(): void {
     this.timer = undefined;
-    this.listing = listRuns(this.root);
-    this.pollRunning();
+    const listing = listRuns(this.root);
+    // A run folder without run.json is a run still being set up (code snapshot, environment and
+    // data hashes come first), not an unreadable one: it is left out until its record exists.
+    const stamps = new Map(listing.problems.map((p) => [p.id, this.recordStamp(p.id)]));
+    this.listing = { runs: listing.runs, problems: listing.problems.filter((p) => stamps.get(p.id) !== -1) };
+    this.pollPending(stamps);
     this.changed.fire(this.listing);
   }
 
-  /** Re-reads the list as soon as the record of a run listed as running says otherwise. */
-  private pollRunning(): void {
+  /** mtime of a run's run.json, -1 when it does not exist. */
+  private recordStamp(id: string): number {
+    try {
+      return statSync(runFile(this.root, id, 'run.json')).mtimeMs;
+    } catch {
+      return -1;
+    }
+  }
+
+  /**
+   * Re-reads the list as soon as a run listed as running says otherwise, or the record of a run
+   * being set up (or unreadable) is written: the watcher can miss both (see the constructor).
+   */
+  private pollPending(problemStamps: Map<string, number>): void {
     if (this.poll) clearTimeout(this.poll);
     this.poll = undefined;
     const running = this.listing.runs.filter((r) => r.status === 'running').map((r) => r.id);
-    if (running.length === 0) return;
+    if (running.length === 0 && problemStamps.size === 0) return;
     const ended = (id: string) => {
       try {
         return (JSON.parse(readFileSync(runFile(this.root, id, 'run.json'), 'utf8')) as { status?: unknown }).status !== 'running';
@@ -71,7 +87,7 @@ export class RunsModel implements vscode.Disposable {
     };
     const tick = () => {
       this.poll = undefined;
-      if (running.some(ended)) this.schedule();
+      if (running.some(ended) || [...problemStamps].some(([id, stamp]) => this.recordStamp(id) !== stamp)) this.schedule();
       else this.poll = setTimeout(tick, RUNNING_POLL_MS);
     };
     this.poll = setTimeout(tick, RUNNING_POLL_MS);

@@ -32,6 +32,8 @@ export interface CodeServerOptions {
   trusted?: boolean;
   /** Extra user settings merged over the defaults. */
   settings?: Record<string, unknown>;
+  /** User keybindings (written to the user keybindings.json). */
+  keybindings?: { key: string; command: string; when?: string; args?: unknown }[];
 }
 
 export interface CodeServerSession {
@@ -235,7 +237,7 @@ function installExitHook(): void {
  * Starts code-server with the built extension installed, opens `workspace` in Chromium and
  * waits for the workbench. Always call `close()` (e.g. in `after`/`finally`).
  */
-export async function startCodeServer({ workspace, trusted = true, settings }: CodeServerOptions): Promise<CodeServerSession> {
+export async function startCodeServer({ workspace, trusted = true, settings, keybindings }: CodeServerOptions): Promise<CodeServerSession> {
   const entry = codeServerEntry();
   const folder = resolve(workspace);
   const tempRoot = mkdtempSync(join(tmpdir(), 'provenant-e2e-'));
@@ -280,6 +282,7 @@ export async function startCodeServer({ workspace, trusted = true, settings }: C
   try {
     installBuiltExtension(extensionsDir);
     writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(userSettings(trusted, settings), null, 2));
+    if (keybindings) writeFileSync(join(userDataDir, 'User', 'keybindings.json'), JSON.stringify(keybindings, null, 2));
     writeFileSync(join(tempRoot, 'config.yaml'), 'auth: none\ncert: false\n');
 
     const port = await freePort();

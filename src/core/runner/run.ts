@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { loadConfig, type ProvenantConfig } from '../config/config';
@@ -61,7 +61,6 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const id = newRunId(started);
   const dir = runDir(root, id);
   ensureProvenantGitignore(root);
-  mkdirSync(dir, { recursive: true });
 
   const step = options.onStep ?? (() => undefined);
   const baseEnv = options.env ?? process.env;

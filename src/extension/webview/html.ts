@@ -52,7 +52,8 @@ function checkSource(name: string, value: string, forbidden: RegExp): void {
 export function renderPanelHtml(options: PanelHtmlOptions): string {
   const nonce = options.nonce ?? makeNonce();
   if (!/^[A-Za-z0-9+/_=-]{16,}$/.test(nonce)) throw new Error('A webview nonce must be at least 16 base64/hex characters.');
-  checkSource('cspSource', options.cspSource, /[\s"'<>;,]/);
+  // VS Code's cspSource is a list of sources, e.g. "'self' https://*.vscode-cdn.net".
+  for (const source of options.cspSource.split(' ')) checkSource('cspSource', source === "'self'" ? 'self' : source, /[\s"'<>;,]/);
   const styles = [...(options.extraStyleUris ?? []), options.styleUri];
   for (const uri of [options.scriptUri, ...styles]) checkSource('resource URI', uri, /[\s<>"]/);
 
