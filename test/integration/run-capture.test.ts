@@ -251,7 +251,7 @@ describe('bad input', () => {
     assert.equal(result.status, 2);
     assert.match(result.stderr, /outside the workspace/);
     assert.ok(!existsSync(join(root, 'ran.txt')), 'the command did not run');
-    assert.deepEqual(readdirSync(join(root, '.provenant', 'runs')), []);
+    assert.ok(!existsSync(join(root, '.provenant', 'runs')) || readdirSync(join(root, '.provenant', 'runs')).length === 0, 'no run folder');
     assert.equal(git(root, 'for-each-ref', 'refs/provenant'), '');
   });
 
