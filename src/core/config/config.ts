@@ -11,6 +11,8 @@ export interface ProvenantConfig {
   python: string | undefined;
   /** Data dependencies (files or directories), hashed for every run. */
   data: string[];
+  /** Held-out (evaluation) data files among `data`, for the train/test overlap check. */
+  evalData: string[];
   /** The parameters file read for seeds and params (DVC's default name). */
   paramsFile: string;
   target: string | undefined;
@@ -30,6 +32,7 @@ export const DEFAULT_CONFIG: ProvenantConfig = {
   train: undefined,
   python: undefined,
   data: [],
+  evalData: [],
   paramsFile: 'params.yaml',
   target: undefined,
   positiveLabel: undefined,
@@ -45,6 +48,7 @@ const FIELDS: Record<string, { key: keyof ProvenantConfig; kind: FieldKind }> = 
   train: { key: 'train', kind: 'command' },
   python: { key: 'python', kind: 'string' },
   data: { key: 'data', kind: 'stringList' },
+  eval_data: { key: 'evalData', kind: 'stringList' },
   params: { key: 'paramsFile', kind: 'string' },
   target: { key: 'target', kind: 'string' },
   positive_label: { key: 'positiveLabel', kind: 'scalar' },
@@ -77,7 +81,7 @@ export function parseConfig(text: string, fileName = CONFIG_PATH): ProvenantConf
     const first = doc.errors[0]!;
     fail(lines.linePos(first.pos[0]).line, `invalid YAML: ${first.message.split('\n')[0]}`);
   }
-  const config: ProvenantConfig = { ...DEFAULT_CONFIG, data: [], sensitiveAttributes: [], checks: {} };
+  const config: ProvenantConfig = { ...DEFAULT_CONFIG, data: [], evalData: [], sensitiveAttributes: [], checks: {} };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return config;
   if (!isMap(doc.contents)) fail(lineOf(doc.contents), 'the file must be a mapping of settings (key: value)');
   const map = doc.contents as unknown as { items: { key: Node; value: Node | null }[] };

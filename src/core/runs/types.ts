@@ -101,6 +101,17 @@ export interface RunRecord {
   predictions: PredictionSet[];
   /** Why a run ended as it did, when Provenant knows (e.g. "runner process vanished"). */
   note?: string;
+  /** The latest reproduction's verdict; the details are in the run folder's `reproduction.json`. */
+  reproduction?: ReproductionSummary;
+}
+
+export interface ReproductionSummary {
+  verdict: 'identical' | 'within-tolerance' | 'diverged';
+  /** Id of the re-run (made in an isolated checkout). */
+  run: string;
+  finishedAt: string;
+  /** Differences found (0 when identical). */
+  differences: number;
 }
 
 export interface MetricPoint {

@@ -1,0 +1,470 @@
+/**
+ * Governance checks of a run: each gives pass / warn / fail, the evidence it looked at, and what
+ * to do. Thresholds come from `checks:` in `.provenant/config.yaml` (see THRESHOLD_DEFAULTS).
+ * Checks only read: the workspace, the run folder, git objects and the DVC cache.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_PATH, loadConfig, type ProvenantConfig } from '../config/config';
+import { md5Bytes } from '../data/md5';
+import { git, fs } from '../git/repo';
+import { readJournal, JOURNAL_PATH } from '../experiments/journal';
+import { loadPredictions, type PredictionData } from '../analysis/dataset';
+import { evaluate } from '../analysis/evaluate';
+import { fairness } from '../analysis/fairness';
+import { readRun, resolveRunId, runFile, RUNS_DIR } from '../runs/store';
+import type { DataVersion, RunRecord } from '../runs/types';
+import { describeError } from '../util/errors';
+import { resolveInWorkspace } from '../util/paths';
+import { cacheObjectPath, dvcCacheDir } from './dvcCache';
+import { locateData } from './dataSources';
+import { findOverlap, readTable, type Table } from './overlap';
+import { readReproduction } from './reproductionRecord';
+
+export type Verdict = 'pass' | 'warn' | 'fail';
+
+export const CHECK_IDS = [
+  'seed-controlled',
+  'data-versioned',
+  'code-committed',
+  'environment-captured',
+  'train-test-disjoint',
+  'perfect-score',
+  'metric-imbalance',
+  'subgroup-gaps',
+  'assumptions-logged',
+  'reproduced',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+export interface CheckResult {
+  id: CheckId;
+  title: string;
+  verdict: Verdict;
+  /** What the check looked at and found. */
+  evidence: string;
+  /** What to do (for pass: what keeps it passing). */
+  advice: string;
+  /** Workspace-relative file the finding is about, when there is one (for editor diagnostics). */
+  file?: string;
+}
+
+export interface CheckReport {
+  run: string;
+  checks: CheckResult[];
+  /** The thresholds in force. */
+  thresholds: Thresholds;
+}
+
+/** Thresholds and their defaults; override under `checks:` in .provenant/config.yaml. */
+export const THRESHOLD_DEFAULTS = {
+  /** A held-out accuracy, ROC AUC, F1 or R² at or above this is suspicious. */
+  perfect_score: 0.99,
+  /** Share of the majority class at or above which accuracy alone is unsuited. */
+  imbalance_share: 0.9,
+  /** Lowest / highest group selection rate below this fails (four-fifths rule). */
+  four_fifths: 0.8,
+  /** Groups smaller than this are reported as too small for their rates to mean much. */
+  min_group_size: 30,
+  /** Largest true-positive-rate gap between groups before a warning. */
+  max_group_gap: 0.1,
+  /** Held-out rows allowed to occur in training data. */
+  max_overlap_rows: 0,
+  /** Reproduction: largest absolute and relative difference counted as "within tolerance". */
+  reproduce_abs_tolerance: 1e-9,
+  reproduce_rel_tolerance: 1e-6,
+};
+export type Thresholds = typeof THRESHOLD_DEFAULTS;
+
+export function thresholdsOf(config: ProvenantConfig): Thresholds {
+  const out = { ...THRESHOLD_DEFAULTS };
+  for (const key of Object.keys(out) as (keyof Thresholds)[]) {
+    const v = config.checks[key];
+    if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
+  }
+  return out;
+}
+
+const TITLES: Record<CheckId, string> = {
+  'seed-controlled': 'Seed controlled',
+  'data-versioned': 'Data versioned',
+  'code-committed': 'Code committed',
+  'environment-captured': 'Environment captured',
+  'train-test-disjoint': 'Evaluation data disjoint from training data',
+  'perfect-score': 'No suspiciously perfect held-out score',
+  'metric-imbalance': 'Metric suited to class imbalance',
+  'subgroup-gaps': 'Subgroup gaps (four-fifths rule)',
+  'assumptions-logged': 'Assumptions logged',
+  reproduced: 'Reproduced',
+};
+
+function result(id: CheckId, verdict: Verdict, evidence: string, advice: string, file?: string): CheckResult {
+  return { id, title: TITLES[id], verdict, evidence, advice, ...(file ? { file } : {}) };
+}
+
+const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : Number(v.toFixed(digits)).toString());
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const listOf = (items: string[], max = 5) => (items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`);
+
+/** The training script, if the command names one (for diagnostics). */
+function scriptOf(run: RunRecord): string | undefined {
+  return run.command.find((a) => /\.(py|R|jl|sh|js|ts)$/.test(a) && !a.startsWith('-'));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function seedControlled(run: RunRecord): CheckResult {
+  const { root, source, seeded } = run.seeds;
+  const from = source === 'generated' ? 'generated and recorded' : source === 'flag' ? 'given with --seed' : 'read from the parameters file';
+  if (seeded.length > 0) {
+    return result('seed-controlled', 'pass', `Root seed ${root} (${from}); the script seeded ${seeded.join(', ')}; PYTHONHASHSEED=${run.seeds.env.PYTHONHASHSEED ?? 'unset'}.`, 'Keep calling provenant.seed_everything() before any random draw.');
+  }
+  return result(
+    'seed-controlled',
+    'warn',
+    `Root seed ${root} (${from}) was passed as PROVENANT_SEED and PYTHONHASHSEED, but the script reported seeding no library.`,
+    'Call provenant.seed_everything() at the start of the script (or seed every library from PROVENANT_SEED) so a re-run draws the same numbers.',
+    scriptOf(run),
+  );
+}
+
+async function dataVersioned(root: string, run: RunRecord): Promise<CheckResult> {
+  if (run.data.length === 0) {
+    return result('data-versioned', 'warn', 'No data dependency was recorded for this run.', 'List the files the model is trained on under data: in .provenant/config.yaml, so every run records their hashes.', CONFIG_PATH);
+  }
+  const found: string[] = [];
+  const lost: string[] = [];
+  for (const d of run.data) {
+    const where = await locateData(root, run, d);
+    if (where.where === 'cache') found.push(`${d.path} (${d.md5.slice(0, 12)}, in the DVC cache)`);
+    else if (where.where === 'snapshot') found.push(`${d.path} (${d.md5.slice(0, 12)}, committed with the code snapshot)`);
+    else lost.push(`${d.path} (${d.md5.slice(0, 12)}${d.md5.endsWith('.dir') && where.missing.length ? `, ${plural(where.missing.length, 'object')} missing` : ''})`);
+  }
+  const cache = dvcCacheDir(root);
+  if (lost.length > 0) {
+    return result(
+      'data-versioned',
+      'fail',
+      `Hashed but not retrievable: ${listOf(lost)}. Neither the DVC cache (${cache.startsWith(root) ? cache.slice(root.length + 1) : cache}) nor the run's code snapshot holds these bytes.${found.length ? ` Retrievable: ${listOf(found)}.` : ''}`,
+      'Track the data with DVC (`dvc add <path>`, then `dvc push`) or commit it, then run again: a version that cannot be fetched cannot be audited or reproduced.',
+      CONFIG_PATH,
+    );
+  }
+  return result('data-versioned', 'pass', `Every data dependency is hashed and retrievable: ${listOf(found)}.`, 'Keep the DVC cache (or its remote) for as long as the model must be auditable.');
+}
+
+function codeCommitted(run: RunRecord): CheckResult {
+  const c = run.code;
+  if (!c.dirty) return result('code-committed', 'pass', `The code is commit ${c.baseCommit ?? c.snapshotCommit} exactly (snapshot ${c.snapshotCommit.slice(0, 12)}).`, 'Nothing to do.');
+  const files = c.changedFiles.map((f) => `${f.change} ${f.path}`);
+  return result(
+    'code-committed',
+    'warn',
+    `${plural(c.changedFiles.length, 'file')} differed from ${c.baseCommit ? `commit ${c.baseCommit.slice(0, 12)}` : 'an empty repository'} (${listOf(files)}); the snapshot ${c.snapshotCommit.slice(0, 12)} holds the exact uncommitted diff.`,
+    'Commit the changes before the run that becomes the model, so the code is on a branch and not only in refs/provenant/runs/.',
+  );
+}
+
+function environmentCaptured(run: RunRecord): CheckResult {
+  const env = run.environment;
+  if (!env.python) {
+    return result('environment-captured', 'fail', `The interpreter could not be probed: ${env.pythonError ?? 'unknown reason'}.`, 'Set python: in .provenant/config.yaml (or provenant.pythonPath) to a working interpreter and run again.', CONFIG_PATH);
+  }
+  const packages = Object.keys(env.packages).length;
+  const locks = Object.keys(env.lockfiles);
+  const base = `${env.python.implementation} ${env.python.version}, ${plural(packages, 'package')} with versions, ${env.os.distro ?? env.os.platform} ${env.os.arch}, fingerprint ${env.fingerprint.slice(0, 12)}`;
+  if (locks.length === 0) {
+    return result('environment-captured', 'warn', `${base}; no lockfile or requirements file was found at the workspace root.`, 'Commit a lockfile (requirements.txt with pinned versions, poetry.lock, uv.lock, conda environment.yml …) so the environment can be rebuilt, not only described.');
+  }
+  return result('environment-captured', 'pass', `${base}; lockfiles ${listOf(locks)}.`, 'Keep the lockfile in step with the environment.');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Train/test overlap
+
+const isTableFile = (p: string) => /\.(csv|tsv)$/i.test(p);
+
+/** The bytes of the run's version of a data file: the workspace copy when it still matches, else the cache, else the snapshot. */
+async function versionBytes(root: string, run: RunRecord, d: DataVersion): Promise<Buffer | null> {
+  const abs = resolveInWorkspace(root, d.path, CONFIG_PATH);
+  if (existsSync(abs)) {
+    const bytes = readFileSync(abs);
+    if (md5Bytes(bytes) === d.md5) return bytes;
+  }
+  const cached = cacheObjectPath(dvcCacheDir(root), d.md5);
+  if (existsSync(cached)) return readFileSync(cached);
+  try {
+    return Buffer.from((await git.readBlob({ fs, dir: root, oid: run.code.snapshotCommit, filepath: d.path })).blob);
+  } catch {
+    return null;
+  }
+}
+
+async function dataTable(root: string, run: RunRecord, d: DataVersion): Promise<Table | null> {
+  const bytes = await versionBytes(root, run, d);
+  if (!bytes) return null;
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'provenant-table-'));
+  try {
+    const file = join(dir, d.path.split('/').pop()!);
+    writeFileSync(file, bytes);
+    return readTable(file, d.path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function predictionTable(root: string, run: RunRecord, name: string): Table | null {
+  const set = run.predictions.find((p) => p.name === name);
+  if (!set || !/^[\w.-]+$/.test(set.file)) return null;
+  const path = runFile(root, run.id, set.file);
+  if (!existsSync(path)) return null;
+  const table = readTable(path, `${RUNS_DIR}/${run.id}/${set.file}`);
+  const keep = set.features.map((f) => table.columns.indexOf(f)).filter((i) => i >= 0);
+  return { name: table.name, columns: keep.map((i) => table.columns[i]!), rows: table.rows.map((r) => keep.map((i) => r[i] ?? '')) };
+}
+
+const lines = (rows: number[]) => listOf(rows.map((r) => String(r + 2)), 6);
+
+async function trainTestDisjoint(root: string, run: RunRecord, config: ProvenantConfig, t: Thresholds): Promise<CheckResult> {
+  const id = 'train-test-disjoint';
+  const evalPaths = new Set(config.evalData.map((p) => p.replace(/\\/g, '/').replace(/^\.\//, '')));
+  const tables: { version: DataVersion; table: Table; eval: boolean }[] = [];
+  const skipped: string[] = [];
+  for (const d of run.data) {
+    if (!isTableFile(d.path)) {
+      skipped.push(`${d.path} (not a CSV/TSV file)`);
+      continue;
+    }
+    const table = await dataTable(root, run, d);
+    if (!table) skipped.push(`${d.path} (the run's version is not retrievable)`);
+    else tables.push({ version: d, table, eval: evalPaths.has(d.path) });
+  }
+  const holdoutSet = run.predictions.find((p) => p.name === 'holdout') ?? run.predictions.find((p) => !/^train/i.test(p.name));
+  const holdout = holdoutSet ? predictionTable(root, run, holdoutSet.name) : null;
+  const trainSet = run.predictions.find((p) => /^train/i.test(p.name));
+  const trainPredictions = trainSet ? predictionTable(root, run, trainSet.name) : null;
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const columnsNote = (cols: string[]) => `compared on ${plural(cols.length, 'common column')} (${listOf(cols, 8)})`;
+
+  // Declared evaluation files against declared training files.
+  for (const e of tables.filter((x) => x.eval)) {
+    for (const tr of tables.filter((x) => !x.eval)) {
+      const ov = findOverlap(e.table, tr.table);
+      if (ov.columns.length === 0) {
+        warnings.push(`${e.version.path} and ${tr.version.path} have no column in common`);
+        continue;
+      }
+      const n = ov.rowsOfA.length;
+      const text = `${n} of ${e.table.rows.length} rows of ${e.version.path} also occur in ${tr.version.path} (${columnsNote(ov.columns)}; lines ${lines(ov.rowsOfA)})`;
+      if (n > t.max_overlap_rows) failures.push(text);
+      else notes.push(`${e.version.path} vs ${tr.version.path}: ${n} shared rows, ${columnsNote(ov.columns)}`);
+    }
+  }
+
+  if (holdout && holdout.rows.length > 0) {
+    if (trainPredictions) {
+      const ov = findOverlap(holdout, trainPredictions);
+      if (ov.rowsOfA.length > t.max_overlap_rows) failures.push(`${ov.rowsOfA.length} of ${holdout.rows.length} held-out rows also occur in the "${trainSet!.name}" prediction set (${columnsNote(ov.columns)})`);
+      else notes.push(`held-out vs "${trainSet!.name}" predictions: ${ov.rowsOfA.length} shared rows`);
+    }
+    const candidates = tables.filter((x) => !x.eval);
+    const containing: { path: string; rows: number; duplicated: number[]; columns: string[] }[] = [];
+    for (const tr of candidates) {
+      const ov = findOverlap(holdout, tr.table);
+      if (ov.columns.length === 0) {
+        notes.push(`${tr.version.path} shares no column with the held-out predictions`);
+        continue;
+      }
+      if (ov.rowsOfA.length > 0) containing.push({ path: tr.version.path, rows: ov.rowsOfA.length, duplicated: ov.duplicatedInB, columns: ov.columns });
+      else notes.push(`no held-out row occurs in ${tr.version.path} (${columnsNote(ov.columns)})`);
+    }
+    if (evalPaths.size > 0) {
+      for (const c of containing) {
+        const text = `${c.rows} of ${holdout.rows.length} held-out rows occur in the training file ${c.path} (${columnsNote(c.columns)})`;
+        if (c.rows > t.max_overlap_rows) failures.push(text);
+      }
+    } else if (containing.length >= 2) {
+      failures.push(`held-out rows occur in ${containing.length} data files: ${containing.map((c) => `${c.rows} of ${holdout.rows.length} in ${c.path}`).join(', ')} (${columnsNote(containing[0]!.columns)}), so the evaluation rows were also available for training`);
+    } else if (containing.length === 1) {
+      const c = containing[0]!;
+      const split = `the ${holdout.rows.length} held-out rows were split inside the script from ${c.path} (${c.rows} found there, ${columnsNote(c.columns)})`;
+      if (c.duplicated.length > t.max_overlap_rows) warnings.push(`${split}; ${c.duplicated.length} of them occur more than once in it, so a copy may have gone to training (held-out rows ${lines(c.duplicated.map((r) => r))} of ${holdout.name})`);
+      else notes.push(`${split}; none of them has a duplicate there, so no copy crossed the split`);
+    }
+  }
+
+  const compared = holdout !== null || tables.some((x) => x.eval);
+  const skippedText = skipped.length ? ` Not compared: ${listOf(skipped)}.` : '';
+  if (failures.length > 0) {
+    return result(id, 'fail', `${failures.join('; ')}.${skippedText}`, 'Split the data before training and keep the evaluation rows out of every training file (deduplicate first); declare held-out files with eval_data: in .provenant/config.yaml.', CONFIG_PATH);
+  }
+  if (!compared) {
+    return result(id, 'warn', `Nothing to compare: the run logged no held-out predictions with feature columns and no eval_data file is declared.${skippedText}`, 'Log the held-out predictions with their features (provenant.log_predictions(..., features=...)), or declare held-out files with eval_data: in .provenant/config.yaml.', CONFIG_PATH);
+  }
+  if (warnings.length > 0) return result(id, 'warn', `${warnings.join('; ')}.${notes.length ? ` ${notes.join('; ')}.` : ''}${skippedText}`, 'Remove duplicate rows before splitting, so no held-out row has a twin in the training part.', CONFIG_PATH);
+  if (tables.length === 0 && !trainPredictions) {
+    return result(id, 'warn', `The run has held-out predictions but no training data file to compare them with.${skippedText}`, 'List the training data under data: in .provenant/config.yaml.', CONFIG_PATH);
+  }
+  return result(id, 'pass', `Rows are compared by content (normalized values on common columns, any order, any file name): ${notes.join('; ') || 'no shared rows'}.${skippedText}`, 'Keep the split before any preprocessing that looks at the data as a whole.');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Predictions: score, imbalance, subgroups
+
+function loadHoldout(root: string, run: RunRecord, config: ProvenantConfig): { data: PredictionData | null; error: string | null } {
+  if (run.predictions.length === 0) return { data: null, error: 'the run logged no predictions' };
+  try {
+    return { data: loadPredictions(root, run, config), error: null };
+  } catch (err) {
+    return { data: null, error: describeError(err) };
+  }
+}
+
+const SCORE_METRICS = ['roc_auc', 'accuracy', 'f1', 'pr_auc', 'r2'];
+
+function perfectScore(run: RunRecord, data: PredictionData | null, t: Thresholds): CheckResult {
+  const id = 'perfect-score';
+  let scores: [string, number][];
+  let source: string;
+  if (data) {
+    const ev = evaluate(data, { bootstrap: { resamples: 0 } });
+    scores = SCORE_METRICS.filter((k) => ev.metrics[k]).map((k) => [k, ev.metrics[k]!.value]);
+    source = `the ${data.set.name} predictions (${data.rows} rows)`;
+  } else {
+    scores = SCORE_METRICS.filter((k) => typeof run.metrics[k] === 'number').map((k) => [k, run.metrics[k]!]);
+    source = 'the metrics the script logged';
+  }
+  if (scores.length === 0) return result(id, 'warn', 'No held-out score to look at (no predictions and no accuracy, ROC AUC, F1 or R² metric).', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
+  const high = scores.filter(([, v]) => Number.isFinite(v) && v >= t.perfect_score);
+  const text = scores.map(([k, v]) => `${k} ${fmt(v, 4)}`).join(', ');
+  if (high.length > 0) {
+    return result(id, 'warn', `On ${source}: ${text}; ${high.map(([k]) => k).join(', ')} ≥ ${t.perfect_score}, which real held-out data rarely gives.`, 'Look for leakage: a feature derived from the target, rows shared between training and evaluation, or preprocessing fitted on all data.', scriptOf(run));
+  }
+  return result(id, 'pass', `On ${source}: ${text} (all below ${t.perfect_score}).`, 'Nothing to do.');
+}
+
+function metricImbalance(run: RunRecord, config: ProvenantConfig, data: PredictionData | null, t: Thresholds): CheckResult {
+  const id = 'metric-imbalance';
+  if (!data) return result(id, 'warn', 'Class balance unknown: no held-out predictions could be read.', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
+  if (data.task === 'regression') return result(id, 'pass', 'Regression target: class imbalance does not apply.', 'Nothing to do.');
+  let positives = 0;
+  for (const v of data.yTrue) positives += v;
+  const share = positives / data.rows;
+  const majority = Math.max(share, 1 - share);
+  const key = config.keyMetric ?? (Object.keys(run.metrics).length === 1 ? Object.keys(run.metrics)[0] : undefined);
+  const balance = `positive class ${fmt(share * 100, 1)}% of ${data.rows} held-out rows (majority ${fmt(majority * 100, 1)}%)`;
+  if (majority >= t.imbalance_share && (key === undefined || key === 'accuracy')) {
+    return result(
+      id,
+      'fail',
+      `${balance}; the key metric is ${key ?? 'not set (so accuracy is what readers see)'}: a constant predictor scores ${fmt(majority * 100, 1)}% accuracy.`,
+      'Choose a metric that sees the minority class (ROC AUC, PR AUC, F1, balanced accuracy) as key_metric: in .provenant/config.yaml.',
+      CONFIG_PATH,
+    );
+  }
+  if (majority >= t.imbalance_share) return result(id, 'pass', `${balance}; the key metric ${key} is not accuracy.`, 'Report precision/recall alongside it.');
+  return result(id, 'pass', `${balance}: below the ${fmt(t.imbalance_share * 100, 0)}% imbalance threshold; key metric ${key ?? 'not set'}.`, 'Nothing to do.');
+}
+
+function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, t: Thresholds): CheckResult {
+  const id = 'subgroup-gaps';
+  if (config.sensitiveAttributes.length === 0) {
+    return result(id, 'warn', 'No sensitive attribute is configured, so no subgroup was compared.', 'List them under sensitive_attributes: in .provenant/config.yaml and log them with the predictions.', CONFIG_PATH);
+  }
+  if (!data) return result(id, 'warn', 'No held-out predictions could be read, so no subgroup was compared.', 'Log held-out predictions with the sensitive attributes as features.', CONFIG_PATH);
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const passes: string[] = [];
+  for (const attribute of config.sensitiveAttributes) {
+    if (!data.raw.has(attribute)) {
+      warnings.push(`"${attribute}" is not a column of the predictions`);
+      continue;
+    }
+    let r;
+    try {
+      r = fairness(data, attribute, { minGroupSize: t.min_group_size, bootstrap: { resamples: 200 } });
+    } catch (err) {
+      warnings.push(`${attribute}: ${describeError(err)}`);
+      continue;
+    }
+    const ff = r.fourFifths;
+    const rates = r.groups.map((g) => `${g.group} ${fmt(g.selectionRate)} (n=${g.n})`).join(', ');
+    const interval = ff.interval ? ` [${fmt(ff.interval[0])}, ${fmt(ff.interval[1])}]` : '';
+    const small = ff.smallGroups.length ? `; groups below ${t.min_group_size} rows (${ff.smallGroups.join(', ')}) make the ratio uncertain` : '';
+    const gap = r.equalOpportunityDifference;
+    const text = `${attribute}: selection rates ${rates}; lowest/highest ratio ${fmt(ff.ratio)}${interval}${small}; true-positive-rate gap ${fmt(gap)}`;
+    if (ff.ratio < t.four_fifths) failures.push(`${text} — below ${t.four_fifths} (four-fifths rule)${ff.flagged.length ? `, adverse impact on ${ff.flagged.join(', ')}` : ''}`);
+    else if (gap !== null && gap > t.max_group_gap) warnings.push(`${text} — gap above ${t.max_group_gap}`);
+    else passes.push(text);
+  }
+  const all = [...failures, ...warnings, ...passes].join('; ');
+  if (failures.length) return result(id, 'fail', `${all}.`, 'Investigate the features that carry the group (proxies), compare thresholds in the analysis panel\'s threshold explorer, and record the decision and its trade-off in the journal.', CONFIG_PATH);
+  if (warnings.length) return result(id, 'warn', `${all}.`, 'Look at the groups in the analysis panel and record how the gap is handled.', CONFIG_PATH);
+  return result(id, 'pass', `${all}.`, 'Nothing to do.');
+}
+
+function assumptionsLogged(root: string, run: RunRecord): CheckResult {
+  const id = 'assumptions-logged';
+  const { entries } = readJournal(root);
+  const mine = entries.filter((e) => (e.kind === 'assumption' || e.kind === 'decision') && (e.run === run.id || (run.experiment !== null && e.experiment === run.experiment)));
+  const assumptions = mine.filter((e) => e.kind === 'assumption');
+  if (assumptions.length > 0) {
+    return result(id, 'pass', `${plural(assumptions.length, 'assumption')} and ${plural(mine.length - assumptions.length, 'decision')} logged for ${run.experiment ?? 'this run'} (latest: "${assumptions[assumptions.length - 1]!.text.slice(0, 120)}").`, 'Keep logging assumptions as they are made.');
+  }
+  return result(
+    id,
+    'warn',
+    `No assumption is logged in ${JOURNAL_PATH} for ${run.experiment ? `experiment ${run.experiment}` : 'this run'}${mine.length ? ` (${plural(mine.length, 'decision')} are)` : ''}.`,
+    'Log the key assumptions (`provenant note assumption "…"`): what the data represents, what the model may not be used for.',
+  );
+}
+
+function reproduced(root: string, run: RunRecord): CheckResult {
+  const id = 'reproduced';
+  let rep;
+  try {
+    rep = readReproduction(root, run.id);
+  } catch (err) {
+    return result(id, 'fail', `The reproduction record is unreadable: ${describeError(err)}`, `Reproduce the run again (\`provenant reproduce ${run.id}\`).`);
+  }
+  if (!rep) return result(id, 'warn', 'This run has not been reproduced.', `Run \`provenant reproduce ${run.id}\` (or "Reproduce Run"): it re-runs the snapshot in an isolated checkout and records the verdict.`);
+  const when = `re-run ${rep.reproduction} on ${rep.finishedAt.slice(0, 10)}`;
+  if (rep.verdict === 'identical') return result(id, 'pass', `Bit-identical (${when}): ${rep.summary}`, 'Nothing to do.');
+  if (rep.verdict === 'within-tolerance') return result(id, 'pass', `Within tolerance (${when}; absolute ${rep.tolerance.absolute}, relative ${rep.tolerance.relative}): ${rep.summary}`, 'Look at the differences listed with the reproduction if the tolerance matters for the decision.');
+  return result(id, 'fail', `Diverged (${when}): ${rep.summary}`, 'Find the unseeded randomness or environment drift named in the reproduction, fix it, and run again.', scriptOf(run));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface CheckOptions {
+  config?: ProvenantConfig;
+}
+
+/** Runs every check on a run (an id, a unique part of one, or a name). */
+export async function checkRun(root: string, query: string, options: CheckOptions = {}): Promise<CheckReport> {
+  const run = readRun(root, resolveRunId(root, query));
+  const config = options.config ?? loadConfig(root);
+  const t = thresholdsOf(config);
+  const { data } = loadHoldout(root, run, config);
+  const checks: CheckResult[] = [
+    seedControlled(run),
+    await dataVersioned(root, run),
+    codeCommitted(run),
+    environmentCaptured(run),
+    await trainTestDisjoint(root, run, config, t).catch((err: unknown) => result('train-test-disjoint', 'warn', `Could not compare: ${describeError(err)}`, 'Fix the file named above.', CONFIG_PATH)),
+    perfectScore(run, data, t),
+    metricImbalance(run, config, data, t),
+    subgroupGaps(config, data, t),
+    assumptionsLogged(root, run),
+    reproduced(root, run),
+  ];
+  return { run: run.id, checks, thresholds: t };
+}
+
+export function worstVerdict(checks: CheckResult[]): Verdict {
+  return checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.some((c) => c.verdict === 'warn') ? 'warn' : 'pass';
+}
