@@ -1,4 +1,5 @@
 // npm run bench: every benchmark, each printing ratios against a baseline measured in the same run.
+import { benchData } from './data';
 import { benchHashing } from './hashing';
 import { benchSnapshot } from './snapshot';
 import { benchExperiments } from './experiments';
@@ -8,6 +9,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const benches: [string, () => Promise<void>][] = [
     ['hashing', benchHashing],
+    ['data', benchData],
     ['snapshot', benchSnapshot],
     ['experiments', benchExperiments],
     ['analysis', benchAnalysis],

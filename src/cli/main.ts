@@ -3,6 +3,7 @@ import { describeError } from '../core/util/errors';
 import { registerRunCommands } from './commands/runs';
 import { registerAnalysisCommands } from './commands/analysis';
 import { registerExperimentCommands } from './commands/exp';
+import { registerDataCommands } from './commands/data';
 
 const program = new Command();
 program
@@ -16,6 +17,7 @@ program
 registerRunCommands(program);
 registerAnalysisCommands(program);
 registerExperimentCommands(program);
+registerDataCommands(program);
 
 async function main(argv: string[]): Promise<void> {
   try {

@@ -15,6 +15,7 @@ import { activateRunPanel } from './webview/runPanel';
 import type { ProvenantContext } from './context';
 import { activateExperiments } from './experiments/activate';
 import { activateAnalysis } from './analysis';
+import { activateData } from './data';
 
 const CONFIG_TEMPLATE = `# Provenant project settings (see the README for every setting).
 # The training command; \`python\`/\`python3\` at its start means the interpreter below.
@@ -81,7 +82,6 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.window.createTreeView('provenant.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true }),
     vscode.window.registerTreeDataProvider('provenant.environment', environment),
-    vscode.window.registerTreeDataProvider('provenant.data', new EmptyTree()),
     vscode.window.registerTreeDataProvider('provenant.governance', new EmptyTree()),
     createStatusBar(root, model),
     vscode.workspace.onDidGrantWorkspaceTrust(() => environment.refresh()),
@@ -137,6 +137,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // Each area of the product activates here, given the shared context.
   activateExperiments(ctx);
   activateAnalysis(ctx);
+  activateData(ctx);
 
   output.info(`Provenant active in ${root}: ${model.runs.length} run(s)`);
 

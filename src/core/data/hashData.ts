@@ -18,6 +18,11 @@ export interface HashDataOptions {
   useState?: boolean;
   /** Worker threads; default `os.availableParallelism()`. */
   threads?: number;
+  /**
+   * A DVC 3 object directory: every file that has to be read is stored there in the same pass
+   * (`hashFiles`' storeIn). Files answered by the state index are not read, hence not stored.
+   */
+  storeIn?: string;
 }
 
 export interface HashDirectoryOptions extends HashDataOptions {
@@ -119,6 +124,7 @@ async function hashPending(session: Session): Promise<void> {
   const md5s = await hashFiles(jobs, {
     signal: session.options.signal,
     threads: session.options.threads,
+    ...(session.options.storeIn !== undefined ? { storeIn: session.options.storeIn } : {}),
     onProgress:
       onProgress &&
       ((p) =>

@@ -1,8 +1,10 @@
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ProvenantError } from '../util/errors';
 import { cancelledError, throwIfCancelled, yieldToEventLoop } from './cancel';
 import { changedWhileHashing, md5File } from './md5';
+import { storeFileObject } from './objectStore';
 
 /** A file to hash, with the stamp seen when it was listed (a different stamp at open = changed). */
 export interface HashJob {
@@ -25,6 +27,12 @@ export interface HashPoolOptions {
   threads?: number;
   /** Jobs this small in total (bytes) are hashed on the calling thread, sparing worker start-up. */
   mainThreadMaxBytes?: number;
+  /**
+   * A DVC 3 object directory (`<cache>/files/md5`): every file is also stored there under its md5,
+   * read-only. The bytes stored are the bytes hashed (written as they are read, or hashed from the
+   * copy), so an object always matches its name even if the source changes meanwhile.
+   */
+  storeIn?: string;
 }
 
 const MiB = 1 << 20;
@@ -43,7 +51,8 @@ const BATCH_FILES = 256;
 const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, fstatSync, closeSync } = require('node:fs');
+const { openSync, readSync, fstatSync, closeSync, writeSync, renameSync, unlinkSync, mkdirSync, chmodSync, existsSync } = require('node:fs');
+const { threadId } = require('node:worker_threads');
 const { createHash, hash: hashOnce } = require('node:crypto');
 const CHUNK = 1 << 20;
 const PROGRESS_EVERY = 32 * CHUNK;
@@ -82,7 +91,23 @@ function hashSmall(fd, job) {
   return { md5: hashOnce('md5', buffer.subarray(0, total)), unsent: total };
 }
 
-function hashOne(id, job, sent) {
+let tmpCounter = 0;
+function writeAll(fd, bytes) {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+// Moves a finished temporary file to <storeIn>/<md5[0:2]>/<md5[2:]>, read-only; an existing object is kept.
+function commitObject(storeIn, tmp, md5) {
+  const dir = storeIn + '/' + md5.slice(0, 2);
+  const target = dir + '/' + md5.slice(2);
+  if (existsSync(target)) { unlinkSync(tmp); return; }
+  mkdirSync(dir, { recursive: true });
+  try { chmodSync(tmp, 0o444); } catch {}
+  renameSync(tmp, target);
+}
+
+function hashOne(id, job, sent, storeIn) {
+  if (storeIn) return storeOne(id, job, sent, storeIn);
   const fd = openSync(job.absPath, 'r');
   try {
     if (job.size <= CHUNK && typeof hashOnce === 'function') return hashSmall(fd, job);
@@ -105,13 +130,58 @@ function hashOne(id, job, sent) {
   }
 }
 
+// Hashes a file while writing the same bytes to a temporary file in the object store, then names it.
+function storeOne(id, job, sent, storeIn) {
+  const fd = openSync(job.absPath, 'r');
+  const tmp = storeIn + '/.provenant-' + process.pid + '-' + threadId + '-' + (tmpCounter++) + '.tmp';
+  let out;
+  let writing = true;
+  try {
+    out = openSync(tmp, 'wx', 0o644);
+    writing = false;
+    const hash = createHash('md5');
+    let total = 0;
+    while (total < job.size) {
+      const n = readSync(fd, buffer, 0, Math.min(CHUNK, job.size - total), total);
+      if (n === 0) break;
+      const chunk = n === CHUNK ? buffer : buffer.subarray(0, n);
+      hash.update(chunk);
+      writing = true;
+      writeAll(out, chunk);
+      writing = false;
+      total += n;
+      if (total - sent.bytes >= PROGRESS_EVERY) {
+        parentPort.postMessage({ type: 'progress', id, bytes: total - sent.bytes });
+        sent.bytes = total;
+      }
+    }
+    checkUnchanged(fd, job, total);
+    closeSync(out);
+    out = undefined;
+    const md5 = hash.digest('hex');
+    writing = true;
+    commitObject(storeIn, tmp, md5);
+    return { md5, unsent: total - sent.bytes };
+  } catch (err) {
+    if (out !== undefined) closeSync(out);
+    try { unlinkSync(tmp); } catch {}
+    if (writing && !err.hashCode) {
+      err.hashCode = 'E_CACHE_WRITE';
+      err.message = 'cannot write to the cache ' + storeIn + ' (' + (err.code || err.message) + ')';
+    }
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 parentPort.on('message', (msg) => {
   const md5s = [];
   let unsent = 0;
   for (let i = 0; i < msg.jobs.length; i++) {
     try {
       const sent = { bytes: 0 };
-      const r = hashOne(msg.id, msg.jobs[i], sent);
+      const r = hashOne(msg.id, msg.jobs[i], sent, msg.storeIn);
       md5s.push(r.md5);
       unsent += r.unsent;
     } catch (err) {
@@ -145,6 +215,9 @@ type WorkerMessage =
 function hashFailure(path: string, code: string, message: string): ProvenantError {
   if (code === 'E_CHANGED_WHILE_HASHING') return changedWhileHashing(path, message);
   if (code === 'ENOENT') return changedWhileHashing(path, 'it was removed');
+  if (code === 'E_CACHE_WRITE') {
+    return new ProvenantError(`storing "${path}": ${message}`, { file: path, code: 'E_CACHE_WRITE', hint: 'Check the free space and permissions of the DVC cache (cache.dir in .dvc/config).' });
+  }
   if (code === 'E_NOT_A_FILE') {
     return new ProvenantError(`"${path}" is not a regular file`, { file: path, code: 'E_NOT_A_FILE' });
   }
@@ -181,7 +254,8 @@ async function hashOnMainThread(jobs: readonly HashJob[], options: HashPoolOptio
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i]!;
     try {
-      md5s.push(md5File(job.absPath, { expected: { size: job.size, mtimeMs: job.mtimeMs } }).md5);
+      const expected = { size: job.size, mtimeMs: job.mtimeMs };
+      md5s.push(options.storeIn !== undefined ? storeFileObject(job.absPath, expected, options.storeIn) : md5File(job.absPath, { expected }).md5);
     } catch (err) {
       if (err instanceof ProvenantError) throw err;
       const e = err as NodeJS.ErrnoException;
@@ -221,7 +295,7 @@ function hashOnWorkers(jobs: readonly HashJob[], options: HashPoolOptions, progr
     const feed = (worker: Worker): void => {
       const task = tasks[next++];
       if (task === undefined) return;
-      worker.postMessage({ id: task.id, jobs: task.indices.map((i) => jobs[i]) });
+      worker.postMessage({ id: task.id, jobs: task.indices.map((i) => jobs[i]), storeIn: options.storeIn });
     };
 
     const onMessage = (worker: Worker, msg: WorkerMessage): void => {
@@ -272,6 +346,7 @@ function hashOnWorkers(jobs: readonly HashJob[], options: HashPoolOptions, progr
  */
 export async function hashFiles(jobs: readonly HashJob[], options: HashPoolOptions = {}): Promise<string[]> {
   throwIfCancelled(options.signal);
+  if (options.storeIn !== undefined) mkdirSync(options.storeIn, { recursive: true });
   const bytesTotal = jobs.reduce((sum, j) => sum + j.size, 0);
   const progress: HashProgress = { bytesDone: 0, bytesTotal, filesDone: 0, filesTotal: jobs.length };
   if (jobs.length === 0) return [];

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../util/atomic';
 
@@ -8,6 +8,12 @@ import { writeFileAtomic } from '../util/atomic';
  * DVC keeps a similar SQLite database, which is not shared (its format is DVC's business).
  */
 export const STATE_INDEX_PATH = '.provenant/state/hashes.json';
+/**
+ * A copy of the directory entries only, small, read first: a directory whose fingerprint matches is
+ * answered without parsing the per-file index (megabytes for 100,000 files). The per-file index is
+ * read on the first file lookup or record.
+ */
+export const STATE_DIRS_PATH = '.provenant/state/dirs.json';
 const STATE_VERSION = 1;
 
 /**
@@ -41,6 +47,8 @@ export interface DirStateEntry {
 
 interface StateFileShape {
   version: number;
+  /** In dirs.json: the stamp of the hashes.json written with it (null: there was none). */
+  pairedWith?: { size: number; mtimeMs: number; ino: number } | null;
   files: Record<string, FileStateEntry>;
   dirs: Record<string, DirStateEntry>;
 }
@@ -101,31 +109,52 @@ export function directoryFingerprint(files: readonly ({ relpath: string } & Stat
  * POSIX paths. A missing, unreadable or corrupt file gives an empty index that is rewritten on save.
  */
 export class StateIndex {
+  /** Per-file entries changed since load (they and the directories go to hashes.json on save). */
   private dirty = false;
+  /** Directory entries changed since load (they go to dirs.json on save). */
+  private dirsDirty = false;
+  private loadedFiles: Map<string, FileStateEntry> | undefined;
 
   private constructor(
     readonly file: string,
-    private readonly files: Map<string, FileStateEntry>,
     private readonly dirs: Map<string, DirStateEntry>,
-  ) {}
+    loadedFiles?: Map<string, FileStateEntry>,
+  ) {
+    this.loadedFiles = loadedFiles;
+  }
 
   static load(root: string): StateIndex {
     const file = join(root, STATE_INDEX_PATH);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return new StateIndex(file, new Map(), new Map());
+    const sidecar = readShape(join(root, STATE_DIRS_PATH));
+    // The sidecar is used only while hashes.json is the very file it was written with.
+    if (sidecar !== undefined && sidecar !== 'corrupt' && samePairing(sidecar.pairedWith, stampOf(file))) {
+      return new StateIndex(file, entriesOf(sidecar.dirs, isDirEntry));
     }
-    try {
-      const parsed = JSON.parse(text) as Partial<StateFileShape> | null;
-      if (parsed === null || typeof parsed !== 'object' || parsed.version !== STATE_VERSION) throw new Error('unknown');
-      return new StateIndex(file, entriesOf(parsed.files, isFileEntry), entriesOf(parsed.dirs, isDirEntry));
-    } catch {
+    // No (valid) sidecar: read everything now, and write the sidecar on the next save.
+    const index = StateIndex.fromFull(file);
+    index.dirsDirty = true;
+    return index;
+  }
+
+  private static fromFull(file: string): StateIndex {
+    const shape = readShape(file);
+    if (shape === undefined) return new StateIndex(file, new Map(), new Map());
+    if (shape === 'corrupt') {
       const index = new StateIndex(file, new Map(), new Map());
       index.dirty = true; // rebuild the corrupt file on the next save
       return index;
     }
+    return new StateIndex(file, entriesOf(shape.dirs, isDirEntry), entriesOf(shape.files, isFileEntry));
+  }
+
+  /** The per-file entries, read from hashes.json on first use. */
+  private get files(): Map<string, FileStateEntry> {
+    if (this.loadedFiles === undefined) {
+      const full = StateIndex.fromFull(this.file);
+      this.loadedFiles = full.loadedFiles!;
+      if (full.dirty) this.dirty = true;
+    }
+    return this.loadedFiles;
   }
 
   get size(): number {
@@ -160,11 +189,11 @@ export class StateIndex {
 
   recordDir(key: string, entry: DirStateEntry): void {
     this.dirs.set(key, entry);
-    this.dirty = true;
+    this.dirsDirty = true;
   }
 
   forgetDir(key: string): void {
-    if (this.dirs.delete(key)) this.dirty = true;
+    if (this.dirs.delete(key)) this.dirsDirty = true;
   }
 
   /** Drops the file entries below directory `dirKey` that are not in `keep` (files deleted since). */
@@ -178,20 +207,52 @@ export class StateIndex {
     }
   }
 
-  /** Writes the index atomically when it changed. A failure to write is not an error: it is only a cache. */
+  /**
+   * Writes what changed, atomically: hashes.json (files and directories) when file entries changed,
+   * dirs.json when directory entries did. A failure to write is not an error: it is only a cache.
+   */
   save(): boolean {
-    if (!this.dirty) return true;
-    const shape: StateFileShape = {
-      version: STATE_VERSION,
-      files: Object.fromEntries(this.files),
-      dirs: Object.fromEntries(this.dirs),
-    };
+    if (!this.dirty && !this.dirsDirty) return true;
     try {
-      writeFileAtomic(this.file, JSON.stringify(shape));
+      if (this.dirty || (this.dirsDirty && this.loadedFiles !== undefined)) {
+        const shape: StateFileShape = { version: STATE_VERSION, files: Object.fromEntries(this.files), dirs: Object.fromEntries(this.dirs) };
+        writeFileAtomic(this.file, JSON.stringify(shape));
+      }
+      const sidecar: StateFileShape = { version: STATE_VERSION, pairedWith: stampOf(this.file), files: {}, dirs: Object.fromEntries(this.dirs) };
+      writeFileAtomic(join(dirname(this.file), basename(STATE_DIRS_PATH)), JSON.stringify(sidecar));
       this.dirty = false;
+      this.dirsDirty = false;
       return true;
     } catch {
       return false;
     }
+  }
+}
+
+function stampOf(file: string): { size: number; mtimeMs: number; ino: number } | null {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st === undefined ? null : { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+}
+
+function samePairing(a: StateFileShape['pairedWith'], b: { size: number; mtimeMs: number; ino: number } | null): boolean {
+  if (a === undefined) return false;
+  if (a === null || b === null) return a === b;
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+/** A state file's parsed content; undefined when absent, 'corrupt' when unreadable or foreign. */
+function readShape(file: string): Partial<StateFileShape> | 'corrupt' | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<StateFileShape> | null;
+    if (parsed === null || typeof parsed !== 'object' || parsed.version !== STATE_VERSION) return 'corrupt';
+    return parsed;
+  } catch {
+    return 'corrupt';
   }
 }

@@ -33,13 +33,18 @@ interface IgnoreFile {
   matcher: Ignore;
 }
 
+const NEEDS_CODE_POINT_ORDER = /[\ud800-\uffff]/;
+
 /** How many entries are handled between two yields to the event loop. */
 const YIELD_EVERY = 2048;
 
 function loadIgnoreFile(dir: string): IgnoreFile | undefined {
   const file = join(dir, DVCIGNORE);
   if (!existsSync(file)) return undefined;
-  return { base: dir, matcher: ignore({ ignorecase: false }).add(readFileSync(file, 'utf8')) };
+  const text = readFileSync(file, 'utf8');
+  // A file of comments and blank lines (as `dvc init` writes it) ignores nothing: skip it in the hot loop.
+  if (!text.split(/\r?\n/).some((line) => line.trim() !== '' && !line.startsWith('#'))) return undefined;
+  return { base: dir, matcher: ignore({ ignorecase: false }).add(text) };
 }
 
 /** `.dvcignore` files of `root` and every directory between it and `dir` (exclusive), outermost first. */
@@ -63,6 +68,7 @@ function ancestorIgnoreFiles(root: string | undefined, dir: string): IgnoreFile[
  * (deeper) file can re-include with `!pattern` what an earlier one excluded, as DVC's merged patterns do.
  */
 function isIgnored(files: readonly IgnoreFile[], absPath: string, isDir: boolean): boolean {
+  if (files.length === 0) return false;
   let ignored = false;
   for (const { base, matcher } of files) {
     const rel = relative(base, absPath).split(sep).join('/');
@@ -178,6 +184,9 @@ export async function walkDirectory(absDir: string, options: WalkOptions = {}): 
     }
   }
   throwIfCancelled(options.signal);
-  return files.sort((a, b) => compareCodePoints(a.relpath, b.relpath));
+  // Code unit order is code point order unless a name holds a surrogate or a char above U+E000;
+  // the plain comparison is several times faster on 100,000 names.
+  const plain = files.every((f) => !NEEDS_CODE_POINT_ORDER.test(f.relpath));
+  return plain ? files.sort((a, b) => (a.relpath < b.relpath ? -1 : a.relpath > b.relpath ? 1 : 0)) : files.sort((a, b) => compareCodePoints(a.relpath, b.relpath));
 }
 

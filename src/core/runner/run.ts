@@ -6,6 +6,7 @@ import { requireRepoRoot, currentBranch, git, fs } from '../git/repo';
 import { snapshotWorkingTree } from '../git/snapshot';
 import { snapshotEnvironment } from '../env/snapshot';
 import { hashDataDependencies } from '../data/hashData';
+import { cacheRunData } from '../data/runData';
 import { newRunId } from '../runs/ids';
 import { ensureProvenantGitignore, runDir, writeRun } from '../runs/store';
 import { RUN_SCHEMA, type CodeState, type DataVersion, type EnvironmentSnapshot, type RunRecord, type RunStatus } from '../runs/types';
@@ -68,6 +69,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   let code: CodeState | undefined;
   let environment: EnvironmentSnapshot;
   let data: DataVersion[];
+  let dataWarnings: string[];
   try {
     step('Snapshotting the code');
     code = await snapshotWorkingTree(root, { runId: id });
@@ -76,6 +78,9 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
       snapshotEnvironment(root, python ?? DEFAULT_PYTHON, { ...baseEnv, ...seeds.env }),
       hashDataDependencies(root, config.data, options.signal ? { signal: options.signal } : {}),
     ]);
+    // Data versioning: when the workspace uses DVC, the exact data of this run goes into the DVC
+    // cache, so it can be checked out again later (`provenant data checkout --run <id>`).
+    dataWarnings = await cacheRunData(root, data, options.signal ? { signal: options.signal } : {});
   } catch (err) {
     // Nothing was recorded yet: take back the empty folder and the ref this attempt created.
     rmSync(dir, { recursive: true, force: true });
@@ -141,5 +146,6 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   };
   writeRun(root, final);
   await storeRecordInGit(root, final);
-  return { record: final, warnings: result.spawnError ? [result.spawnError, ...collected.warnings] : collected.warnings };
+  const warnings = [...dataWarnings, ...collected.warnings];
+  return { record: final, warnings: result.spawnError ? [result.spawnError, ...warnings] : warnings };
 }

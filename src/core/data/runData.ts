@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { listRuns } from '../runs/store';
+import type { DataVersion, RunRecord } from '../runs/types';
+import { describeError, ProvenantError } from '../util/errors';
+import { storePath } from './add';
+import { openDvcRepo } from './dvcRepo';
+import type { HashDataOptions } from './hashData';
+import { hasObject, readDirObject } from './objectStore';
+import { collectTracked } from './tracked';
+
+/**
+ * Keeps the exact data a run used in the DVC cache, when the workspace uses DVC (has `.dvc/`), so the
+ * run's data can be checked out later. Never throws (but for cancellation): problems come back as
+ * warnings, e.g. a file that changed since the run hashed it.
+ */
+export async function cacheRunData(root: string, data: readonly DataVersion[], options: HashDataOptions = {}): Promise<string[]> {
+  let repo;
+  try {
+    repo = openDvcRepo(root);
+  } catch (err) {
+    return [`the run's data was not stored in the DVC cache: ${describeError(err)}`];
+  }
+  if (!repo) return [];
+  const warnings: string[] = [];
+  for (const d of data) {
+    try {
+      await storePath(repo, d.path, options, d.md5);
+    } catch (err) {
+      if (err instanceof ProvenantError && err.code === 'E_CANCELLED') throw err;
+      warnings.push(`${d.path} was not stored in the DVC cache: ${describeError(err)}`);
+    }
+  }
+  return warnings;
+}
+
+export interface VersionUse {
+  md5: string;
+  size: number;
+  nfiles?: number;
+  /** Whether every object of this version (and its `.dir` manifest) is in the DVC cache. */
+  inCache: boolean;
+  /** Whether this is the version recorded in the workspace's `.dvc`/`dvc.lock` now. */
+  current: boolean;
+  runs: { id: string; name: string; startedAt: string; status: string }[];
+}
+
+export interface DatasetHistory {
+  path: string;
+  versions: VersionUse[];
+}
+
+function completeInCache(cacheDir: string | undefined, md5: string): boolean {
+  if (!cacheDir) return false;
+  if (!md5.endsWith('.dir')) return hasObject(cacheDir, md5);
+  try {
+    const entries = readDirObject(cacheDir, md5);
+    return entries !== undefined && entries.every((e) => hasObject(cacheDir, e.md5));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which runs used which version of each dataset, newest run first, and whether each version can still
+ * be restored from the cache. `paths` limits it to some datasets.
+ */
+export function dataHistory(root: string, paths: readonly string[] = [], runs: readonly RunRecord[] = listRuns(root).runs): DatasetHistory[] {
+  const workspace = resolve(root);
+  let cacheDir: string | undefined;
+  try {
+    cacheDir = openDvcRepo(workspace)?.config.cacheDir;
+  } catch {
+    cacheDir = undefined;
+  }
+  const tracked = collectTracked(workspace);
+  const current = new Map(tracked.outputs.filter((o) => o.entry.md5).map((o) => [o.entry.relPath, o.entry]));
+  const wanted = paths.map((p) => resolve(workspace, p));
+  const keep = (path: string) => wanted.length === 0 || wanted.includes(resolve(workspace, path));
+  const byPath = new Map<string, Map<string, VersionUse>>();
+  const version = (path: string, md5: string, size: number, nfiles: number | undefined): VersionUse => {
+    const versions = byPath.get(path) ?? new Map<string, VersionUse>();
+    byPath.set(path, versions);
+    let v = versions.get(md5);
+    if (!v) {
+      v = { md5, size, ...(nfiles !== undefined ? { nfiles } : {}), inCache: completeInCache(cacheDir, md5), current: current.get(path)?.md5 === md5, runs: [] };
+      versions.set(md5, v);
+    }
+    return v;
+  };
+  for (const [path, entry] of current) if (keep(path)) version(path, entry.md5!, entry.size ?? 0, entry.nfiles);
+  for (const run of runs) {
+    for (const d of run.data ?? []) {
+      if (!keep(d.path)) continue;
+      version(d.path, d.md5, d.size, d.nfiles).runs.push({ id: run.id, name: run.name, startedAt: run.startedAt, status: run.status });
+    }
+  }
+  return [...byPath]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, versions]) => ({ path, versions: [...versions.values()].sort((a, b) => Number(b.current) - Number(a.current) || (b.runs[0]?.startedAt ?? '').localeCompare(a.runs[0]?.startedAt ?? '')) }));
+}
