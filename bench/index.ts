@@ -4,6 +4,7 @@ import { benchHashing } from './hashing';
 import { benchSnapshot } from './snapshot';
 import { benchExperiments } from './experiments';
 import { benchAnalysis } from './analysis';
+import { benchRunsTable } from './runsTable';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     ['snapshot', benchSnapshot],
     ['experiments', benchExperiments],
     ['analysis', benchAnalysis],
+    ['runsTable', benchRunsTable],
   ];
   for (const [name, run] of benches) {
     if (only.length && !only.includes(name)) continue;

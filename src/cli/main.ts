@@ -4,6 +4,8 @@ import { registerRunCommands } from './commands/runs';
 import { registerAnalysisCommands } from './commands/analysis';
 import { registerExperimentCommands } from './commands/exp';
 import { registerDataCommands } from './commands/data';
+import { registerGovernanceCommands } from './commands/governance';
+import { registerCompareCommands } from './commands/compare';
 
 const program = new Command();
 program
@@ -18,6 +20,8 @@ registerRunCommands(program);
 registerAnalysisCommands(program);
 registerExperimentCommands(program);
 registerDataCommands(program);
+registerGovernanceCommands(program);
+registerCompareCommands(program);
 
 async function main(argv: string[]): Promise<void> {
   try {

@@ -7,7 +7,7 @@ import { DEFAULT_PYTHON } from '../core/runner/command';
 import { describeError } from '../core/util/errors';
 import { RunsModel } from './runsModel';
 import { ExperimentsTree } from './experimentsTree';
-import { EnvironmentTree, EmptyTree } from './environmentTree';
+import { EnvironmentTree } from './environmentTree';
 import { createStatusBar } from './statusBar';
 import { runExperimentInTerminal } from './runExperiment';
 import { requireTrust, workspaceRoot } from './workspace';
@@ -16,6 +16,8 @@ import type { ProvenantContext } from './context';
 import { activateExperiments } from './experiments/activate';
 import { activateAnalysis } from './analysis';
 import { activateData } from './data';
+import { activateGovernance } from './governance';
+import { activateCompare } from './compare';
 
 const CONFIG_TEMPLATE = `# Provenant project settings (see the README for every setting).
 # The training command; \`python\`/\`python3\` at its start means the interpreter below.
@@ -82,7 +84,6 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.window.createTreeView('provenant.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true }),
     vscode.window.registerTreeDataProvider('provenant.environment', environment),
-    vscode.window.registerTreeDataProvider('provenant.governance', new EmptyTree()),
     createStatusBar(root, model),
     vscode.workspace.onDidGrantWorkspaceTrust(() => environment.refresh()),
   );
@@ -138,6 +139,8 @@ export function activate(context: vscode.ExtensionContext): void {
   activateExperiments(ctx);
   activateAnalysis(ctx);
   activateData(ctx);
+  activateGovernance(ctx);
+  activateCompare(ctx);
 
   output.info(`Provenant active in ${root}: ${model.runs.length} run(s)`);
 

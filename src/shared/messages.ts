@@ -41,6 +41,20 @@ import type {
   ThresholdCurve,
   ThresholdExplorer,
 } from '../core/analysis/types';
+import type {
+  ComparedData,
+  ComparedEnvironment,
+  ComparedFile,
+  ComparedMetric,
+  ComparedPackage,
+  ComparedRow,
+  ComparedRunSummary,
+  FullComparison,
+} from '../core/runs/compare';
+import type { ComparisonExtras, RunEvaluation } from '../core/runs/compareEvaluation';
+import type { CurvePoint, ScoreCurve } from '../core/analysis/curves';
+import type { ComparisonMetric, ComparisonResult } from '../core/analysis/types';
+import type { RunRow } from '../core/runs/table';
 
 // ---------------------------------------------------------------------------------------------
 // Guard combinators
@@ -268,6 +282,9 @@ export const isRunRecord: Guard<RunRecord> = objectOf<RunRecord>({
   artifacts: arrayOf(isArtifactRecord),
   predictions: arrayOf(isPredictionSet),
   note: optional(isString),
+  reproduction: optional(
+    objectOf<NonNullable<RunRecord['reproduction']>>({ verdict: literal('identical', 'within-tolerance', 'diverged'), run: isRunId, finishedAt: isString, differences: isCount }),
+  ),
 });
 
 export const isMetricPoint: Guard<MetricPoint> = objectOf<MetricPoint>({
@@ -476,4 +493,250 @@ export const isAnalysisPanelWebviewMessage: Guard<AnalysisPanelWebviewMessage> =
   explain: { method: literal('permutation', 'pdp') },
   explainRow: { row: isCount },
   cancel: {},
+});
+
+// ---------------------------------------------------------------------------------------------
+// Compare panel (viewType `provenant.compare`): two or more runs side by side. Shapes mirror
+// src/core/runs/compare.ts, src/core/runs/compareEvaluation.ts and src/core/analysis/curves.ts.
+// ---------------------------------------------------------------------------------------------
+
+const isValue: Guard<string | number | boolean | null> = isParamValue;
+const isNullableString: Guard<string | null> = nullable(isString);
+const isComparedRow: Guard<ComparedRow> = objectOf<ComparedRow>({ key: isString, values: arrayOf(isValue), differs: isBoolean });
+const isComparedMetric: Guard<ComparedMetric> = objectOf<ComparedMetric>({ key: isString, values: arrayOf(isValue), differs: isBoolean, deltas: arrayOf(nullable(isNumber)) });
+const isComparedPackage: Guard<ComparedPackage> = objectOf<ComparedPackage>({ name: isString, values: arrayOf(isNullableString) });
+const isComparedFile: Guard<ComparedFile> = objectOf<ComparedFile>({ path: isString, change: literal('added', 'modified', 'deleted'), blobs: arrayOf(isNullableString) });
+
+export const isFullComparison: Guard<FullComparison> = objectOf<FullComparison>({
+  runs: arrayOf(isRunId),
+  summary: arrayOf(
+    objectOf<ComparedRunSummary>({
+      id: isRunId,
+      name: isString,
+      experiment: isNullableString,
+      status: isRunStatus,
+      startedAt: isString,
+      endedAt: isNullableString,
+      durationMs: nullable(isFiniteNumber),
+      command: arrayOf(isString),
+      baseCommit: isNullableString,
+      dirty: isBoolean,
+    }),
+  ),
+  params: arrayOf(isComparedRow),
+  metrics: arrayOf(isComparedMetric),
+  seeds: arrayOf(isComparedRow),
+  data: arrayOf(
+    objectOf<ComparedData>({
+      path: isString,
+      versions: arrayOf(isNullableString),
+      added: arrayOf(isString),
+      removed: arrayOf(isString),
+      modified: arrayOf(isString),
+      differs: isBoolean,
+      note: isNullableString,
+    }),
+  ),
+  environment: objectOf<ComparedEnvironment>({ added: arrayOf(isComparedPackage), removed: arrayOf(isComparedPackage), changed: arrayOf(isComparedPackage), system: arrayOf(isComparedRow) }),
+  code: objectOf<FullComparison['code']>({ files: arrayOf(isComparedFile), snapshots: arrayOf(isNullableString), note: isNullableString }),
+});
+
+const isCurvePoint: Guard<CurvePoint> = objectOf<CurvePoint>({ x: isNumber, y: isNumber, threshold: nullable(isNumber) });
+const isScoreCurve: Guard<ScoreCurve> = objectOf<ScoreCurve>({ kind: literal('roc', 'pr'), points: arrayOf(isCurvePoint), area: isNumber, positives: isCount, negatives: isCount });
+const isComparisonResult: Guard<ComparisonResult> = objectOf<ComparisonResult>({
+  champion: isString,
+  challenger: isString,
+  set: isString,
+  rows: isCount,
+  metrics: arrayOf(objectOf<ComparisonMetric>({ metric: isString, champion: isNumber, challenger: isNumber, difference: isEstimate, pNotBetter: isNumber })),
+  bootstrap: isBootstrap,
+  warnings: arrayOf(isString),
+});
+
+export const isComparisonExtras: Guard<ComparisonExtras> = objectOf<ComparisonExtras>({
+  history: arrayOf(arrayOf(isMetricPoint)),
+  evaluations: arrayOf(
+    objectOf<RunEvaluation>({
+      run: isRunId,
+      set: isNullableString,
+      task: nullable(literal('classification', 'regression')),
+      rows: isCount,
+      metrics: recordOf(isEstimate),
+      confusion: nullable(objectOf<NonNullable<RunEvaluation['confusion']>>({ tp: isCount, fp: isCount, tn: isCount, fn: isCount })),
+      roc: nullable(isScoreCurve),
+      pr: nullable(isScoreCurve),
+      note: isNullableString,
+    }),
+  ),
+  paired: arrayOf(nullable(isComparisonResult)),
+  pairedNotes: arrayOf(isNullableString),
+  bootstrap: isBootstrap,
+});
+
+/** Host → compare panel. */
+export type ComparePanelHostMessage =
+  /** The differences (fast: records, manifests, git trees). */
+  | { type: 'comparison'; comparison: FullComparison }
+  /** What needs more work: metric histories, evaluations of predictions, ROC/PR curves. */
+  | { type: 'extras'; extras: ComparisonExtras }
+  | { type: 'error'; message: string };
+
+/** Largest PNG a compare panel may hand the host to save (as a data: URL, 16 MiB of characters). */
+export const MAX_PNG_DATA_URL = 16 << 20;
+
+/** Compare panel → host. */
+export type ComparePanelWebviewMessage =
+  | { type: 'ready' }
+  /** Open VS Code's diff editor on `path` in the snapshots of runs `left` and `right` (indexes into `runs`). */
+  | { type: 'openDiff'; path: string; left: number; right: number }
+  | { type: 'openRun'; runId: string }
+  | { type: 'export'; format: 'csv' | 'md'; differencesOnly: boolean }
+  | { type: 'savePng'; name: string; dataUrl: string };
+
+export const isComparePanelHostMessage: Guard<ComparePanelHostMessage> = messageGuard<ComparePanelHostMessage>({
+  comparison: { comparison: isFullComparison },
+  extras: { extras: isComparisonExtras },
+  error: { message: isString },
+});
+
+export const isComparePanelWebviewMessage: Guard<ComparePanelWebviewMessage> = messageGuard<ComparePanelWebviewMessage>({
+  ready: {},
+  openDiff: { path: boundedString(4096), left: isCount, right: isCount },
+  openRun: { runId: isRunId },
+  export: { format: literal('csv', 'md'), differencesOnly: isBoolean },
+  savePng: { name: boundedString(200), dataUrl: (v): v is string => typeof v === 'string' && v.length <= MAX_PNG_DATA_URL && v.startsWith('data:image/png;base64,') },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Runs table (viewType `provenant.runs`): every run, chosen columns, filter, charts.
+// ---------------------------------------------------------------------------------------------
+
+export const isRunRow: Guard<RunRow> = objectOf<RunRow>({
+  id: isRunId,
+  name: isString,
+  experiment: isNullableString,
+  status: isRunStatus,
+  startedAt: isString,
+  durationMs: nullable(isFiniteNumber),
+  starred: isBoolean,
+  params: recordOf(isParamValue),
+  metrics: recordOf(isNumber),
+});
+
+/** The table's UI state, kept per workspace by the host (and by VS Code for a reload). */
+export interface RunsTableState {
+  /** Column ids: run fields (`name`, `status`, …) or `params:<key>` / `metrics:<key>`. */
+  columns: string[];
+  sort: { column: string; descending: boolean } | null;
+  filter: string;
+  groupByBranch: boolean;
+  /** Hidden run ids. */
+  hidden: string[];
+  showHidden: boolean;
+  chart: 'none' | 'parallel' | 'scatter';
+  scatterX: string | null;
+  scatterY: string | null;
+}
+
+const isColumnId = boundedString(500);
+export const isRunsTableState: Guard<RunsTableState> = objectOf<RunsTableState>({
+  columns: (v): v is string[] => Array.isArray(v) && v.length <= 500 && v.every(isColumnId),
+  sort: nullable(objectOf<NonNullable<RunsTableState['sort']>>({ column: isColumnId, descending: isBoolean })),
+  filter: boundedString(2000),
+  groupByBranch: isBoolean,
+  hidden: (v): v is string[] => Array.isArray(v) && v.length <= 100_000 && v.every(isRunId),
+  showHidden: isBoolean,
+  chart: literal('none', 'parallel', 'scatter'),
+  scatterX: nullable(isColumnId),
+  scatterY: nullable(isColumnId),
+});
+
+/** Host → runs table. */
+export type RunsTableHostMessage =
+  /** Every row, the saved UI state; `trusted` false: starring is unavailable (Restricted Mode). */
+  | { type: 'init'; rows: RunRow[]; state: RunsTableState | null; trusted: boolean; problems: string[] }
+  /** Only what changed since the last init/update. */
+  | { type: 'update'; upserts: RunRow[]; removed: string[] }
+  | { type: 'error'; message: string };
+
+/** Most runs a webview may ask to compare at once. */
+export const MAX_COMPARE_RUNS = 20;
+
+/** Runs table → host. */
+export type RunsTableWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'saveState'; state: RunsTableState }
+  | { type: 'compare'; runIds: string[] }
+  | { type: 'openRun'; runId: string }
+  | { type: 'star'; runId: string; starred: boolean };
+
+export const isRunsTableHostMessage: Guard<RunsTableHostMessage> = messageGuard<RunsTableHostMessage>({
+  init: { rows: arrayOf(isRunRow), state: nullable(isRunsTableState), trusted: isBoolean, problems: arrayOf(isString) },
+  update: { upserts: arrayOf(isRunRow), removed: arrayOf(isRunId) },
+  error: { message: isString },
+});
+
+export const isRunsTableWebviewMessage: Guard<RunsTableWebviewMessage> = messageGuard<RunsTableWebviewMessage>({
+  ready: {},
+  saveState: { state: isRunsTableState },
+  compare: { runIds: (v): v is string[] => Array.isArray(v) && v.length >= 2 && v.length <= MAX_COMPARE_RUNS && v.every(isRunId) && new Set(v).size === v.length },
+  openRun: { runId: isRunId },
+  star: { runId: isRunId, starred: isBoolean },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Audit report preview (viewType `provenant.report`): the report of one run, rendered by the
+// same element tree as the packet's report.html, and its export.
+// ---------------------------------------------------------------------------------------------
+
+import { REPORT_ATTRS, REPORT_TAGS, type ReportNode } from '../core/packet/reportView';
+
+/** Deepest nesting and most nodes a report document may have. */
+export const MAX_REPORT_DEPTH = 40;
+export const MAX_REPORT_NODES = 200_000;
+
+/** A report element tree: allowed tags and attributes only, string attribute values, bounded size. */
+export const isReportNode: Guard<ReportNode> = (v): v is ReportNode => {
+  let count = 0;
+  const check = (node: unknown, depth: number): boolean => {
+    if (++count > MAX_REPORT_NODES || depth > MAX_REPORT_DEPTH) return false;
+    if (typeof node === 'string') return true;
+    if (!isPlainObject(node) || typeof node.tag !== 'string' || !REPORT_TAGS.has(node.tag)) return false;
+    for (const key of Object.keys(node)) if (key !== 'tag' && key !== 'attrs' && key !== 'children') return false;
+    if (node.attrs !== undefined && (!isPlainObject(node.attrs) || !Object.entries(node.attrs).every(([k, a]) => REPORT_ATTRS.has(k) && typeof a === 'string'))) return false;
+    if (node.children !== undefined && (!Array.isArray(node.children) || !node.children.every((c) => check(c, depth + 1)))) return false;
+    return true;
+  };
+  return check(v, 0);
+};
+
+/** Host → report preview. */
+export type ReportPanelHostMessage =
+  | {
+      type: 'showReport';
+      run: { id: string; name: string };
+      document: ReportNode;
+      /** A signing key is stored (VS Code secret storage): the export can sign the manifest. */
+      canSign: boolean;
+      /** False in Restricted Mode (export is still allowed: it executes nothing). */
+      trusted: boolean;
+    }
+  | { type: 'progress'; message: string; done: number; total: number }
+  | { type: 'exported'; file: string; files: number; signed: boolean; verified: boolean }
+  | { type: 'error'; message: string };
+
+/** Report preview → host. */
+export type ReportPanelWebviewMessage = { type: 'ready' } | { type: 'export'; sign: boolean } | { type: 'refresh' };
+
+export const isReportPanelHostMessage: Guard<ReportPanelHostMessage> = messageGuard<ReportPanelHostMessage>({
+  showReport: { run: objectOf<{ id: string; name: string }>({ id: isRunId, name: isString }), document: isReportNode, canSign: isBoolean, trusted: isBoolean },
+  progress: { message: isString, done: isCount, total: isCount },
+  exported: { file: isString, files: isCount, signed: isBoolean, verified: isBoolean },
+  error: { message: isString },
+});
+
+export const isReportPanelWebviewMessage: Guard<ReportPanelWebviewMessage> = messageGuard<ReportPanelWebviewMessage>({
+  ready: {},
+  export: { sign: isBoolean },
+  refresh: {},
 });

@@ -209,7 +209,7 @@ export function activateExperiments(ctx: ProvenantContext): void {
     await choice?.action();
   });
 
-  // Compare two or more runs: a read-only document until the compare panel lands.
+  // The plain-text comparison document (provenant-compare:); Compare Runs opens the compare panel.
   const changed = new vscode.EventEmitter<vscode.Uri>();
   extension.subscriptions.push(
     changed,
@@ -242,8 +242,6 @@ export function activateExperiments(ctx: ProvenantContext): void {
       void vscode.window.showInformationMessage('Provenant: select two or more runs to compare (Ctrl/Cmd-click in the Experiments view).');
       return;
     }
-    const uri = vscode.Uri.from({ scheme: COMPARE_SCHEME, path: `/Compare ${runs.length} runs.txt`, query: `runs=${runs.map((r) => r.id).join(',')}` });
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand('provenant.compareRunIds', runs.map((r) => r.id));
   });
 }
