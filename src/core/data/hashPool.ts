@@ -51,7 +51,7 @@ const BATCH_FILES = 256;
 const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, fstatSync, closeSync, writeSync, renameSync, unlinkSync, mkdirSync, chmodSync, existsSync } = require('node:fs');
+const { openSync, readSync, fstatSync, closeSync, writeSync, renameSync, unlinkSync, mkdirSync, existsSync } = require('node:fs');
 const { threadId } = require('node:worker_threads');
 const { createHash, hash: hashOnce } = require('node:crypto');
 const CHUNK = 1 << 20;
@@ -97,12 +97,13 @@ function writeAll(fd, bytes) {
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 // Moves a finished temporary file to <storeIn>/<md5[0:2]>/<md5[2:]>, read-only; an existing object is kept.
+// Prefix folders known to exist: spares a mkdir per object (there are at most 256 of them).
+const madeDirs = new Set();
 function commitObject(storeIn, tmp, md5) {
   const dir = storeIn + '/' + md5.slice(0, 2);
   const target = dir + '/' + md5.slice(2);
   if (existsSync(target)) { unlinkSync(tmp); return; }
-  mkdirSync(dir, { recursive: true });
-  try { chmodSync(tmp, 0o444); } catch {}
+  if (!madeDirs.has(dir)) { mkdirSync(dir, { recursive: true }); madeDirs.add(dir); }
   renameSync(tmp, target);
 }
 
@@ -137,7 +138,8 @@ function storeOne(id, job, sent, storeIn) {
   let out;
   let writing = true;
   try {
-    out = openSync(tmp, 'wx', 0o644);
+    // Created read-only (0444, as DVC protects objects); the descriptor itself stays writable.
+    out = openSync(tmp, 'wx', 0o444);
     writing = false;
     const hash = createHash('md5');
     let total = 0;

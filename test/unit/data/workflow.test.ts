@@ -249,6 +249,20 @@ test('bad input: escaping paths, symlink loops, invalid .dvc files — errors na
   assert.equal(readFileSync(join(root, 'data.dvc'), 'utf8'), 'outs: 3\n');
 });
 
+test('worker threads store what they hash: objects named by md5, read-only, no temporary files left', async () => {
+  const root = workspace({ 'a.txt': 'foo', 'b.txt': 'bar', 'c.bin': Buffer.alloc(3 << 20, 1) });
+  const storeIn = join(root, 'objects');
+  const jobs = ['a.txt', 'b.txt', 'c.bin'].map((f) => ({ absPath: join(root, f), size: statSync(join(root, f)).size, mtimeMs: statSync(join(root, f)).mtimeMs }));
+  const md5s = await hashFiles(jobs, { storeIn, mainThreadMaxBytes: 0 });
+  assert.deepEqual(md5s.slice(0, 2), [FOO, BAR]);
+  assert.deepEqual(listing(storeIn), md5s.map((m) => join(m.slice(0, 2), m.slice(2))).sort());
+  for (const m of md5s) {
+    const obj = join(storeIn, m.slice(0, 2), m.slice(2));
+    assert.equal(statSync(obj).mode & 0o777, 0o444);
+    assert.equal(md5Bytes(readFileSync(obj)), m);
+  }
+});
+
 test('a file changing while it is hashed: refused, and the cache holds no partial or misnamed object', async () => {
   const root = workspace({ 'big.bin': Buffer.alloc(3 << 20, 7), 'small.txt': 'foo' });
   const { repo } = initDvcRepo(root);
