@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, tempDir } from '../helpers/git';
 import { cli, REPO_ROOT } from '../helpers/cli';
@@ -51,6 +51,11 @@ describe('provenant compare', () => {
 
   it('prints the JSON contract: params, metrics with deltas, data, environment, code, intervals', () => {
     assert.equal(a.data[0]!.md5, firstOid, 'the manifest written here is the one the run recorded');
+    // The workspace has .dvc/, so each run stored its data in the DVC cache: take the second
+    // version's manifest out again to see how a version missing from the cache is reported.
+    const second = join(root, '.dvc', 'cache', 'files', 'md5', b.data[0]!.md5.slice(0, 2), b.data[0]!.md5.slice(2));
+    assert.ok(existsSync(second), 'the run stored its data folder in the cache');
+    rmSync(second);
     const before = cli(root, ['compare', 'first', 'second', '--json']);
     assert.equal(before.status, 0, before.stderr);
     const out = JSON.parse(before.stdout);
