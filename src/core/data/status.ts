@@ -251,10 +251,12 @@ function stageStatus(ctx: Context, pipeline: Pipeline, def: StageDef, lock: Lock
  */
 export async function dataStatus(root: string, options: StatusOptions = {}, tracked: TrackedWorkspace = collectTracked(root)): Promise<StatusEntry[]> {
   const workspace = resolve(root);
+  let repoError: string | undefined;
   const repo = (() => {
     try {
       return openDvcRepo(workspace);
-    } catch {
+    } catch (err) {
+      repoError = describeError(err); // e.g. an invalid .dvc/config: said on every entry that needs the cache
       return undefined;
     }
   })();
@@ -286,7 +288,7 @@ export async function dataStatus(root: string, options: StatusOptions = {}, trac
   }
   ctx.checks?.save();
   if (!repo && tracked.outputs.length > 0) {
-    for (const e of entries) if (!isStageStatus(e) && e.status === 'not-in-cache') e.error = 'this workspace has no .dvc folder';
+    for (const e of entries) if (!isStageStatus(e) && e.status === 'not-in-cache') e.error = repoError ?? 'this workspace has no .dvc folder';
   }
   return entries;
 }

@@ -121,6 +121,11 @@ test('status: modified (which files), missing, not in cache; a new version keeps
   st = await outputs(root);
   assert.equal(st[0]!.status, 'not-in-cache');
   assert.equal(st[0]!.missingObjects, 1);
+  // an invalid .dvc/config is named where the cache is needed
+  const config = readFileSync(join(root, '.dvc/config'), 'utf8');
+  writeFileSync(join(root, '.dvc/config'), '[cache]\n    type = teleport\n');
+  assert.match((await outputs(root))[0]!.error!, /\.dvc[\\/]config: cache\.type "teleport"/);
+  writeFileSync(join(root, '.dvc/config'), config);
   // the .dir manifest itself gone
   rmSync(objectPath(join(root, '.dvc/cache'), oid), { force: true });
   assert.equal((await outputs(root))[0]!.status, 'not-in-cache');
