@@ -361,13 +361,19 @@ export async function commandPaletteEntries(page: Page, query: string): Promise<
 
 async function openCommandPalette(page: Page, text: string): Promise<Locator> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await page.locator('.monaco-workbench').click({ position: { x: 5, y: 5 }, force: true }).catch(() => undefined);
-  await page.keyboard.press('F1');
-  try {
-    await input.waitFor({ state: 'visible', timeout: 5_000 });
-  } catch {
-    await page.keyboard.press('Control+Shift+P');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
+  // A busy machine can swallow a key press while the workbench is re-rendering: try F1 and the
+  // palette shortcut in turn, refocusing the workbench between attempts, for up to ~40 s.
+  const keys = ['F1', 'Control+Shift+P'];
+  for (let attempt = 0; ; attempt++) {
+    await page.locator('.monaco-workbench').click({ position: { x: 5, y: 5 }, force: true }).catch(() => undefined);
+    await page.keyboard.press(keys[attempt % keys.length]!);
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 7) throw err;
+      await page.keyboard.press('Escape');
+    }
   }
   await input.fill(`>${text}`);
   return input;
