@@ -1,5 +1,6 @@
 // The main job on the bundled demo: makes a git workspace from examples/hiring, runs two
-// experiments through the CLI, and prints what was captured.
+// experiments through the CLI, prints what was captured, then checks, reproduces and exports
+// the second run as an audit packet.
 // Usage: npm run demo   (builds first)   Workspace: .provenant-demo/hiring (recreated each time)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,23 @@ provenant('runs', 'list');
 step('Everything captured for the second run');
 const [latest] = JSON.parse(execFileSync(process.execPath, [cli, 'runs', 'list', '--json'], { cwd: workspace, encoding: 'utf8' }));
 provenant('runs', 'show', latest.id);
+
+step('Fairness of the second run: the four-fifths rule between Weequay and Togruta');
+provenant('fairness', latest.id);
+
+step('Which features drive it (permutation importance, through `python -m provenant serve`)');
+provenant('explain', latest.id, '--method', 'permutation');
+
+step('Governance checks (a FAIL is a finding, not an error; --strict makes it fail CI)');
+provenant('check', latest.id);
+
+step('Reproduce it in an isolated checkout and compare everything');
+provenant('reproduce', latest.id);
+
+step('Export the audit packet and verify it');
+const packet = join(repo, '.provenant-demo', 'hiring-audit-packet.zip');
+provenant('packet', 'export', latest.id, '-o', packet);
+provenant('packet', 'verify', packet);
 
 step('Runs live in git too (HEAD, index and working tree untouched)');
 console.log(git('for-each-ref', '--format=%(refname) %(objectname:short) %(subject)', 'refs/provenant'));
