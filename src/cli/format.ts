@@ -1,4 +1,5 @@
 import type { RunRecord } from '../core/runs/types';
+import { formatBytes } from '../core/util/format';
 
 /** Plain-text table with aligned columns. */
 export function table(header: string[], rows: string[][]): string {
@@ -17,17 +18,6 @@ export function formatDuration(ms: number | null): string {
   if (ms < 1000) return `${ms} ms`;
   const s = ms / 1000;
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** The metric shown for a run in lists: the configured key metric, else the first one. */

@@ -18,6 +18,7 @@ import { activateAnalysis } from './analysis';
 import { activateData } from './data';
 import { activateGovernance } from './governance';
 import { activateCompare } from './compare';
+import { runIdOf } from './runArg';
 
 const CONFIG_TEMPLATE = `# Provenant project settings (see the README for every setting).
 # The training command; \`python\`/\`python3\` at its start means the interpreter below.
@@ -31,12 +32,6 @@ data: []
 # sensitive_attributes: [group]
 # key_metric: roc_auc
 `;
-
-function runIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object' && 'run' in arg) return (arg as { run: { id: string } }).run.id;
-  return undefined;
-}
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Provenant', { log: true });

@@ -21,11 +21,12 @@ export function currentBranchName(root: string): string | null {
 
 /**
  * Handlers that would execute workspace code call this first: menus hide them in Restricted
- * Mode, but a command can still be invoked from a keybinding or another extension.
+ * Mode, but a command can still be invoked from a keybinding or another extension. `because`
+ * ends the refusal message.
  */
-export function requireTrust(action: string): boolean {
+export function requireTrust(action: string, because = ', since it would execute code from this workspace.'): boolean {
   if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(`Provenant: ${action} is not available in Restricted Mode, since it would execute code from this workspace.`, 'Manage Workspace Trust').then((choice) => {
+  void vscode.window.showWarningMessage(`Provenant: ${action} is not available in Restricted Mode${because}`, 'Manage Workspace Trust').then((choice) => {
     if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
   });
   return false;

@@ -5,58 +5,17 @@
 // Debian's python3-sklearn.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Frame, Page } from 'playwright-core';
-import { git, tempDir } from '../helpers/git';
-import { cli, REPO_ROOT } from '../helpers/cli';
-import { requirePython } from '../helpers/python';
-import { openProvenantContainer, runCommand, startCodeServer, waitForDataProvider } from '../helpers/codeServer';
+import { cli } from '../helpers/cli';
+import { openProvenantContainer, runCommand, startCodeServer, waitFor, waitForDataProvider, webviewFrame } from '../helpers/codeServer';
+import { hiringWorkspace } from '../helpers/hiring';
 import type { RunRecord } from '../../src/core/runs/types';
 
 const TIMEOUT = 300_000;
 
-function hiringWorkspace(): string {
-  const root = tempDir('provenant-e2e-analysis-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^python: .*$/m, `python: ${requirePython()}`));
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '-A');
-  git(root, 'commit', '-qm', 'hiring demo');
-  return root;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function analysisFrame(page: Page, runName: string): Promise<Frame> {
-  return waitFor(
-    'the analysis webview',
-    async () => {
-      for (const frame of page.frames()) {
-        try {
-          const heading = frame.locator('h1.run-name');
-          if ((await heading.count()) && (await heading.first().textContent())?.trim() === `Analysis of ${runName}`) return frame;
-        } catch {
-          // detached while looking
-        }
-      }
-      return undefined;
-    },
-    60_000,
-  );
-}
-
 test('Open Analysis on a demo run: fairness, threshold slider, and the explanation of a picked row', { timeout: TIMEOUT }, async () => {
-  const root = hiringWorkspace();
+  const root = hiringWorkspace('provenant-e2e-analysis-');
   const result = cli(root, ['run', '--quiet', '--name', 'logistic-baseline']);
   assert.equal(result.status, 0, result.stderr);
   const run = (JSON.parse(cli(root, ['runs', 'list', '--json']).stdout) as RunRecord[])[0]!;
@@ -74,7 +33,7 @@ test('Open Analysis on a demo run: fairness, threshold slider, and the explanati
     await input.press('Enter');
 
     await page.locator('.tabs-container .tab', { hasText: `Analysis ${run.name}` }).first().waitFor({ state: 'visible', timeout: 60_000 });
-    const frame = await analysisFrame(page, run.name);
+    const frame = await webviewFrame(page, 'h1.run-name', `Analysis of ${run.name}`);
 
     // Fairness of the demo: Togruta selected at well under four fifths of the Weequay rate.
     const di = Number((await frame.locator('#fairness .disparate-impact').first().textContent())?.trim());

@@ -6,55 +6,15 @@
 // Needs `npm run build`, `bash scripts/setup-code-server.sh` and Debian's python3-sklearn.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { git, tempDir } from '../helpers/git';
-import { cli, REPO_ROOT } from '../helpers/cli';
-import { requirePython } from '../helpers/python';
-import { openProvenantContainer, runCommand, startCodeServer, waitForDataProvider } from '../helpers/codeServer';
+import { cli } from '../helpers/cli';
+import { openProvenantContainer, runCommand, startCodeServer, waitForDataProvider, webviewFrame } from '../helpers/codeServer';
+import { hiringWorkspace } from '../helpers/hiring';
 import type { RunRecord } from '../../src/core/runs/types';
 
 const TIMEOUT = 300_000;
-
-function hiringWorkspace(): string {
-  const root = tempDir('provenant-e2e-compare-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^python: .*$/m, `python: ${requirePython()}`));
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '-A');
-  git(root, '-c', 'user.name=Test', '-c', 'user.email=t@example.com', 'commit', '-qm', 'hiring demo');
-  return root;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function frameWith(page: Page, selector: string, text: RegExp): Promise<Frame> {
-  return waitFor(
-    `a webview with ${selector} ${text}`,
-    async () => {
-      for (const frame of page.frames()) {
-        try {
-          const el = frame.locator(selector);
-          if ((await el.count()) && text.test((await el.first().textContent()) ?? '')) return frame;
-        } catch {
-          // detached while looking
-        }
-      }
-      return undefined;
-    },
-    60_000,
-  );
-}
 
 /** Switches between the light and the dark default theme, and waits until `frame` follows. */
 async function toggleTheme(page: Page, frame: Frame, to: 'light' | 'dark'): Promise<void> {
@@ -64,7 +24,7 @@ async function toggleTheme(page: Page, frame: Frame, to: 'light' | 'dark'): Prom
 }
 
 test('select two runs in the tree, Compare Runs: the known differences, a snapshot diff, light and dark', { timeout: TIMEOUT }, async () => {
-  const root = hiringWorkspace();
+  const root = hiringWorkspace('provenant-e2e-compare-');
   assert.equal(cli(root, ['run', '--quiet', '--name', 'baseline-c1']).status, 0);
   writeFileSync(join(root, 'params.yaml'), readFileSync(join(root, 'params.yaml'), 'utf8').replace('C: 1.0', 'C: 0.05'));
   writeFileSync(join(root, 'train.py'), `${readFileSync(join(root, 'train.py'), 'utf8')}\n# stronger regularisation\n`);
@@ -92,7 +52,7 @@ test('select two runs in the tree, Compare Runs: the known differences, a snapsh
     await item.click();
 
     await page.locator('.tabs-container .tab', { hasText: 'Compare' }).first().waitFor({ state: 'visible', timeout: 60_000 });
-    const frame = await frameWith(page, '#summary-line', /Differences:/);
+    const frame = await webviewFrame(page, '#summary-line', /Differences:/);
     await frame.locator('#charts canvas[data-chart="roc"]').waitFor({ state: 'attached', timeout: 120_000 });
 
     // The known differences of this pair.
@@ -124,7 +84,7 @@ test('select two runs in the tree, Compare Runs: the known differences, a snapsh
 
     // The runs table lists both runs.
     await runCommand(page, 'Provenant: Open Runs Table');
-    const table = await frameWith(page, '#count', /of 2 runs/);
+    const table = await webviewFrame(page, '#count', /of 2 runs/);
     assert.equal(await table.locator('#count').textContent(), '2 of 2 runs');
     await session.screenshot('runs-table-e2e');
   } catch (error) {

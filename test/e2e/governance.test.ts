@@ -5,58 +5,17 @@
 // Needs `npm run build`, `bash scripts/setup-code-server.sh` and Debian's python3-sklearn.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Frame, Page } from 'playwright-core';
-import { git, tempDir } from '../helpers/git';
-import { cli, REPO_ROOT } from '../helpers/cli';
-import { requirePython } from '../helpers/python';
-import { openProvenantContainer, runCommand, sidebarPane, startCodeServer, waitForDataProvider, waitForTreeItem } from '../helpers/codeServer';
+import { cli } from '../helpers/cli';
+import { openProvenantContainer, runCommand, sidebarPane, startCodeServer, waitFor, waitForDataProvider, waitForTreeItem, webviewFrame } from '../helpers/codeServer';
+import { hiringWorkspace } from '../helpers/hiring';
 import type { RunRecord } from '../../src/core/runs/types';
 
 const TIMEOUT = 300_000;
 
-function hiringWorkspace(): string {
-  const root = tempDir('provenant-e2e-governance-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^python: .*$/m, `python: ${requirePython()}`));
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '-A');
-  git(root, 'commit', '-qm', 'hiring demo');
-  return root;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function reportFrame(page: Page, runName: string): Promise<Frame> {
-  return waitFor(
-    'the report preview webview',
-    async () => {
-      for (const frame of page.frames()) {
-        try {
-          const heading = frame.locator('#report h1');
-          if ((await heading.count()) && (await heading.first().textContent())?.trim() === `Audit report: ${runName}`) return frame;
-        } catch {
-          // detached while looking
-        }
-      }
-      return undefined;
-    },
-    90_000,
-  );
-}
-
 test('Governance view: checks of the last run, Problems panel, Export Audit Packet with preview, packet verified by the CLI', { timeout: TIMEOUT }, async () => {
-  const root = hiringWorkspace();
+  const root = hiringWorkspace('provenant-e2e-governance-');
   assert.equal(cli(root, ['run', '--quiet', '--name', 'baseline']).status, 0);
   const run = (JSON.parse(cli(root, ['runs', 'list', '--json']).stdout) as RunRecord[])[0]!;
   assert.equal(cli(root, ['reproduce', run.id, '-q']).status, 0);
@@ -100,7 +59,7 @@ test('Governance view: checks of the last run, Problems panel, Export Audit Pack
     await action.waitFor({ state: 'visible', timeout: 10_000 });
     await action.click();
     await page.locator('.tabs-container .tab', { hasText: 'Audit Report baseline' }).first().waitFor({ state: 'visible', timeout: 60_000 });
-    const frame = await reportFrame(page, run.name);
+    const frame = await webviewFrame(page, '#report h1', `Audit report: ${run.name}`, 90_000);
     await frame.locator('#checks').waitFor({ state: 'visible', timeout: 10_000 });
     assert.match((await frame.locator('#reproduction').textContent()) ?? '', /Bit-identical/);
     await session.screenshot('governance-e2e-report-preview');

@@ -5,19 +5,20 @@
 // scikit-learn (Debian's python3-sklearn).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
-import { git, tempDir } from '../helpers/git';
-import { cli, REPO_ROOT } from '../helpers/cli';
-import { requirePython } from '../helpers/python';
+import { cli } from '../helpers/cli';
+import { hiringWorkspace } from '../helpers/hiring';
 import {
   commandPaletteEntries,
   openProvenantContainer,
   runCommand,
   sidebarPane,
   startCodeServer,
+  waitFor,
   waitForDataProvider,
+  webviewFrame,
   type CodeServerOptions,
   type CodeServerSession,
 } from '../helpers/codeServer';
@@ -30,20 +31,6 @@ const RUN_TIMEOUT_MS = 120_000;
 // ---------------------------------------------------------------------------------------------
 // Workspaces and runs on disk
 // ---------------------------------------------------------------------------------------------
-
-/** The hiring demo as a fresh git workspace on `main`, its config naming a Python with scikit-learn. */
-function hiringWorkspace(): string {
-  const root = tempDir('provenant-e2e-hiring-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  const text = readFileSync(config, 'utf8');
-  assert.match(text, /^python: .*$/m, 'the demo config names its interpreter');
-  writeFileSync(config, text.replace(/^python: .*$/m, `python: ${requirePython()}`));
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '-A');
-  git(root, 'commit', '-qm', 'hiring demo');
-  return root;
-}
 
 /** Records a run of the workspace's train command through the built CLI. */
 function cliRun(root: string, ...args: string[]): void {
@@ -110,16 +97,6 @@ async function withSession(
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails with `what`. */
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -165,25 +142,8 @@ async function openRunFromTree(page: Page, runName: string): Promise<void> {
   }
 }
 
-/** The webview frame (nested iframes) that renders the run panel of `runName`. */
-async function runPanelFrame(page: Page, runName: string, timeoutMs = 60_000): Promise<Frame> {
-  return waitFor(
-    `the Run details webview of "${runName}"`,
-    async () => {
-      for (const frame of page.frames()) {
-        try {
-          const heading = frame.locator('h1.run-name');
-          if ((await heading.count()) && (await heading.first().textContent())?.trim() === runName) return frame;
-        } catch {
-          // frame detached while looking
-        }
-      }
-      return undefined;
-    },
-    timeoutMs,
-    500,
-  );
-}
+/** The webview frame that renders the run panel of `runName`. */
+const runPanelFrame = (page: Page, runName: string, timeoutMs = 60_000): Promise<Frame> => webviewFrame(page, 'h1.run-name', runName, timeoutMs);
 
 /**
  * Runs the palette command labelled exactly `title` by clicking its row (Enter would take the
@@ -268,7 +228,7 @@ async function webviewTheme(frame: Frame): Promise<{ bodyClass: string; backgrou
 // ---------------------------------------------------------------------------------------------
 
 test('runs recorded by the CLI are listed in the Experiments view under their branch, with their key metric', { timeout: TIMEOUT }, async () => {
-  const root = hiringWorkspace();
+  const root = hiringWorkspace('provenant-e2e-hiring-');
   cliRun(root, '--name', 'logistic-baseline');
   writeFileSync(join(root, 'params.yaml'), readFileSync(join(root, 'params.yaml'), 'utf8').replace('type: logistic_regression', 'type: gradient_boosting'));
   cliRun(root, '--name', 'gradient-boosting');
@@ -309,7 +269,7 @@ test('runs recorded by the CLI are listed in the Experiments view under their br
 });
 
 test('"Run Experiment" from the command palette runs the train command in a terminal and the run appears in the tree', { timeout: TIMEOUT }, async () => {
-  const root = hiringWorkspace();
+  const root = hiringWorkspace('provenant-e2e-hiring-');
   await withSession('run-experiment', root, { trusted: true }, async (session) => {
     const { page } = session;
     await showExperiments(page);
@@ -354,7 +314,7 @@ test('"Run Experiment" from the command palette runs the train command in a term
 });
 
 test('clicking a run opens the Run details panel, readable in the dark and the light theme', { timeout: TIMEOUT }, async () => {
-  const root = hiringWorkspace();
+  const root = hiringWorkspace('provenant-e2e-hiring-');
   cliRun(root, '--name', 'logistic-baseline');
   const run = byName(root, 'logistic-baseline');
   const rocAuc = run.metrics.roc_auc;
@@ -426,7 +386,7 @@ test('clicking a run opens the Run details panel, readable in the dark and the l
 });
 
 test('Restricted Mode: recorded runs are listed and open, but Run Experiment is neither offered nor executed', { timeout: TIMEOUT }, async () => {
-  const root = hiringWorkspace();
+  const root = hiringWorkspace('provenant-e2e-hiring-');
   cliRun(root, '--name', 'logistic-baseline');
   const run = byName(root, 'logistic-baseline');
   const foldersBefore = runFolders(root);

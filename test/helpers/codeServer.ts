@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFi
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -438,6 +438,41 @@ export async function waitForTreeItem(page: Page, text: string, timeoutMs = 30_0
   const row = page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   return row;
+}
+
+/** Polls `check` until it gives a value (anything but undefined or false); fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * The webview frame (webviews are nested iframes) whose first `selector` element has the text
+ * `text` (trimmed) or matches it.
+ */
+export function webviewFrame(page: Page, selector: string, text: string | RegExp, timeoutMs = 60_000): Promise<Frame> {
+  const matches = (content: string) => (typeof text === 'string' ? content.trim() === text : text.test(content));
+  return waitFor(
+    `a webview with ${selector} ${typeof text === 'string' ? JSON.stringify(text) : text}`,
+    async () => {
+      for (const frame of page.frames()) {
+        try {
+          const el = frame.locator(selector);
+          if ((await el.count()) && matches((await el.first().textContent()) ?? '')) return frame;
+        } catch {
+          // detached while looking
+        }
+      }
+      return undefined;
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 function escapeRegExp(s: string): string {

@@ -4,25 +4,15 @@
 // and a predictor that crashes, hangs or writes garbage ends with a clear error and no process left.
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { git, makeRepo, tempDir } from '../helpers/git';
-import { cli, CLI, REPO_ROOT } from '../helpers/cli';
+import { makeRepo, tempDir } from '../helpers/git';
+import { cli, CLI } from '../helpers/cli';
 import { requirePython } from '../helpers/python';
+import { hiringWorkspace } from '../helpers/hiring';
 import type { RunRecord } from '../../src/core/runs/types';
 import type { EvaluationResult, FairnessResult, PartialDependence, PermutationImportance, ShapleyExplanation } from '../../src/core/analysis/types';
-
-function hiringWorkspace(): string {
-  const root = tempDir('provenant-analysis-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^python: .*$/m, `python: ${requirePython()}`));
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '-A');
-  git(root, '-c', 'user.name=Test', '-c', 'user.email=t@example.com', 'commit', '-qm', 'hiring demo');
-  return root;
-}
 
 function run(root: string, ...args: string[]): RunRecord {
   const result = cli(root, ['run', '--quiet', ...args]);
@@ -60,7 +50,7 @@ describe('the hiring demo', () => {
   let logistic: RunRecord;
   let boosting: RunRecord;
   before(() => {
-    root = hiringWorkspace();
+    root = hiringWorkspace('provenant-analysis-');
     logistic = run(root, '--name', 'logistic');
     writeFileSync(join(root, 'params.yaml'), readFileSync(join(root, 'params.yaml'), 'utf8').replace('type: logistic_regression', 'type: gradient_boosting'));
     boosting = run(root, '--name', 'boosting');

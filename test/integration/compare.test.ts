@@ -5,27 +5,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, tempDir } from '../helpers/git';
-import { cli, REPO_ROOT } from '../helpers/cli';
+import { git } from '../helpers/git';
+import { cli } from '../helpers/cli';
 import { requirePython } from '../helpers/python';
+import { hiringWorkspace } from '../helpers/hiring';
 import { buildManifest } from '../../src/core/data/dirManifest';
 import { md5File } from '../../src/core/data/md5';
 import { precisionRecallCurve, rocCurve } from '../../src/core/analysis/curves';
 import type { RunRecord } from '../../src/core/runs/types';
 
 function workspace(): string {
-  const root = tempDir('provenant-compare-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^python: .*$/m, `python: ${requirePython()}`).replace('  - data/applicants.csv', '  - data'));
-  mkdirSync(join(root, '.dvc'), { recursive: true });
-  writeFileSync(join(root, '.dvc', '.gitignore'), '/config.local\n/tmp\n/cache\n'); // as `dvc init` writes it
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '-A');
-  git(root, '-c', 'user.name=Test', '-c', 'user.email=t@example.com', 'commit', '-qm', 'demo');
-  return root;
+  return hiringWorkspace('provenant-compare-', {
+    config: (text) => text.replace('  - data/applicants.csv', '  - data'),
+    files: { '.dvc/.gitignore': '/config.local\n/tmp\n/cache\n' }, // as `dvc init` writes it
+  });
 }
 
 /** Writes the .dir manifest of the folder as it is now into the DVC cache, as `dvc add` would; returns its oid. */

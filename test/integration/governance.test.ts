@@ -9,8 +9,9 @@ import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { git, tempDir, writeFiles } from '../helpers/git';
-import { cli, REPO_ROOT } from '../helpers/cli';
+import { cli } from '../helpers/cli';
 import { requirePython } from '../helpers/python';
+import { hiringWorkspace } from '../helpers/hiring';
 import type { RunRecord } from '../../src/core/runs/types';
 import type { ReproductionRecord } from '../../src/core/governance/reproductionRecord';
 import { readZip, writeZip } from '../../src/core/packet/zip';
@@ -27,16 +28,8 @@ function commitAll(root: string, message = 'work'): void {
   git(root, 'commit', '-qm', message);
 }
 
-function hiringWorkspace(): string {
-  const root = tempDir('provenant-gov-hiring-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^python: .*$/m, `python: ${requirePython()}`));
-  writeFiles(root, { '.provenant/.gitignore': '/runs/\n/state/\n/tmp/\n' });
-  git(root, 'init', '-q', '-b', 'main');
-  commitAll(root, 'hiring demo');
-  return root;
-}
+/** The hiring demo with its run folders ignored by git. */
+const ignoredRunsWorkspace = (): string => hiringWorkspace('provenant-gov-hiring-', { files: { '.provenant/.gitignore': '/runs/\n/state/\n/tmp/\n' } });
 
 /** What the user's repository looks like to git: must not change when a run is reproduced. */
 function gitView(root: string) {
@@ -61,7 +54,7 @@ const verdictOf = (report: CheckJson, id: string) => report.checks.find((c) => c
 
 describe('reproduce', () => {
   test('the demo run reproduces bit-identically from its snapshot, in an isolated checkout; the verdict is recorded on the run', () => {
-    const root = hiringWorkspace();
+    const root = ignoredRunsWorkspace();
     assert.equal(cli(root, ['run', '--quiet', '--name', 'baseline']).status, 0);
     const [run] = runs(root);
     // Edit the working tree after the run: the reproduction must use the snapshot, not these files.
@@ -237,7 +230,7 @@ describe('train/test overlap', () => {
   });
 
   test('the demo (split inside the script, no duplicate rows) passes, and the JSON shape is the contract', () => {
-    const root = hiringWorkspace();
+    const root = ignoredRunsWorkspace();
     assert.equal(cli(root, ['run', '--quiet']).status, 0);
     const [run] = runs(root);
     const { report, status } = checks(root, run!.id);
@@ -262,7 +255,7 @@ describe('train/test overlap', () => {
 
 describe('audit packets', () => {
   test('export writes every part; verify passes; any changed byte of any file, a missing or an extra file is named; signatures and keys', async () => {
-    const root = hiringWorkspace();
+    const root = ignoredRunsWorkspace();
     assert.equal(cli(root, ['run', '--quiet', '--name', 'baseline']).status, 0);
     const [run] = runs(root);
     writeFileSync(join(root, 'train.py'), `${readFileSync(join(root, 'train.py'), 'utf8')}\n# tuned\n`);

@@ -1,11 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git';
-import { cli, cliProcess, REPO_ROOT } from '../helpers/cli';
-import { requirePython } from '../helpers/python';
+import { cli, cliProcess } from '../helpers/cli';
+import { hiringWorkspace } from '../helpers/hiring';
 import type { RunRecord } from '../../src/core/runs/types';
 
 function runs(root: string): RunRecord[] {
@@ -21,16 +21,6 @@ function onlyRun(root: string): RunRecord {
 }
 
 /** The demo as a fresh git workspace whose config names a Python with scikit-learn. */
-function hiringWorkspace(): string {
-  const root = tempDir('provenant-hiring-');
-  cpSync(join(REPO_ROOT, 'examples', 'hiring'), root, { recursive: true, filter: (src) => !/(model\.pkl|__pycache__)$/.test(src) });
-  const config = join(root, '.provenant', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^python: .*$/m, `python: ${requirePython()}`));
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '-A');
-  git(root, '-c', 'user.name=Test', '-c', 'user.email=t@example.com', 'commit', '-qm', 'hiring demo');
-  return root;
-}
 
 function gitView(root: string) {
   const env = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
@@ -44,7 +34,7 @@ function gitView(root: string) {
 
 describe('the hiring demo through the CLI', () => {
   test('a run captures code, seed, environment, data, params, metrics, predictions and artifacts; git is untouched', () => {
-    const root = hiringWorkspace();
+    const root = hiringWorkspace('provenant-hiring-');
     writeFiles(root, { 'notes.txt': 'uncommitted idea\n' });
     execFileSync('git', ['status'], { cwd: root });
     const before = gitView(root);
@@ -96,7 +86,7 @@ describe('the hiring demo through the CLI', () => {
   });
 
   test('two runs with the same seed give identical metrics; another seed does not', () => {
-    const root = hiringWorkspace();
+    const root = hiringWorkspace('provenant-hiring-');
     writeFileSync(join(root, 'params.yaml'), readFileSync(join(root, 'params.yaml'), 'utf8').replace('logistic_regression', 'gradient_boosting'));
     for (const seed of ['11', '11', '12']) assert.equal(cli(root, ['run', '--seed', seed, '--quiet']).status, 0);
     const [third, second, first] = runs(root);

@@ -5,20 +5,10 @@ import { AnalysisSession, compareRunsStored, evaluateRun, fairnessOfRun, explore
 import type { EvaluationResult, Estimate, FairnessResult, PartialDependence, PermutationImportance, ShapleyExplanation } from '../../core/analysis/types';
 import { ProvenantError } from '../../core/util/errors';
 import { formatNumber, table } from '../format';
-import { json, print, workspace } from '../io';
+import { json, num, print, withCancel, workspace } from '../io';
 
 /** The `provenant` Python package ships next to the bundle: dist/cli.js → python/. */
 const PYTHON_HELPER_DIR = join(__dirname, '..', 'python');
-
-function num(name: string, min = -Infinity, max = Infinity, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new ProvenantError(`${name} must be ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` ≤ ${max}` : ''}, got "${value}"`, { code: 'E_USAGE' });
-    }
-    return n;
-  };
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -54,17 +44,6 @@ function printFairness(r: FairnessResult): void {
   const ff = r.fourFifths;
   print(`  four-fifths rule: ${ff.pass ? 'pass' : 'FAIL'} (ratio ${rate(ff.ratio)}${ff.interval ? `, interval ${rate(ff.interval[0])}–${rate(ff.interval[1])}` : ''})`);
   for (const w of r.warnings) print(`  warning: ${w}`);
-}
-
-function withCancel<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return body(controller.signal).finally(() => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  });
 }
 
 /** `provenant eval`, `provenant fairness`, `provenant explain`. */

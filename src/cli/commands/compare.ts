@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/config';
-import { comparisonMarkdown, comparisonText, compareRunsFull, differenceCounts, readCachedManifest } from '../../core/runs/compare';
+import { comparisonMarkdown, comparisonText, compareRunsFull, differenceCounts } from '../../core/runs/compare';
+import { readWorkspaceManifest } from '../../core/data/versions';
 import { comparisonExtras } from '../../core/runs/compareEvaluation';
 import { readRun, resolveRunId } from '../../core/runs/store';
 import { ProvenantError } from '../../core/util/errors';
@@ -22,7 +23,7 @@ export function registerCompareCommands(program: Command): void {
       if (queries.length < 2) throw new ProvenantError(`compare needs two or more runs, got ${queries.length}`, { hint: 'provenant runs list shows them.', code: 'E_USAGE' });
       const root = workspace();
       const runs = queries.map((q) => readRun(root, resolveRunId(root, q)));
-      const comparison = await compareRunsFull(root, runs, { readManifest: (oid) => readCachedManifest(root, oid) });
+      const comparison = await compareRunsFull(root, runs, { readManifest: async (oid) => readWorkspaceManifest(root, oid) });
       const extras = opts.predictions && runs.some((r) => r.predictions.length > 0) ? comparisonExtras(root, runs, loadConfig(root)) : null;
       if (opts.json) {
         return json({

@@ -9,7 +9,8 @@ import type { HashProgress } from '../../core/data/hashData';
 import { runDvcRemote } from '../../core/data/remote';
 import { dataHistory } from '../../core/data/runData';
 import { dataStatus, isStageStatus, type OutputStatus, type StageStatus } from '../../core/data/status';
-import { formatBytes, table } from '../format';
+import { formatBytes } from '../../core/util/format';
+import { table } from '../format';
 import { json, print, workspace } from '../io';
 
 const warn = (message: string) => process.stderr.write(`provenant: warning: ${message}\n`);

@@ -9,31 +9,12 @@ import { reproduceRun } from '../../core/packet/reproduce';
 import { exportPacket } from '../../core/packet/export';
 import { verifyPacket } from '../../core/packet/verify';
 import { ProvenantError } from '../../core/util/errors';
-import { json, print, workspace } from '../io';
+import { json, num, print, withCancel, workspace } from '../io';
 
 /** The `provenant` Python package ships next to the bundle: dist/cli.js → python/. */
 const PYTHON_HELPER_DIR = join(__dirname, '..', 'python');
 
 const MARK: Record<CheckResult['verdict'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' };
-
-function tolerance(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new ProvenantError(`${name} must be a number ≥ 0, got "${value}"`, { code: 'E_USAGE' });
-    return n;
-  };
-}
-
-function withCancel<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return body(controller.signal).finally(() => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  });
-}
 
 /** `provenant check`, `provenant reproduce`, `provenant packet export|verify`. */
 export function registerGovernanceCommands(program: Command): void {
@@ -67,8 +48,8 @@ export function registerGovernanceCommands(program: Command): void {
     .argument('<run>', 'run id (or a unique part of it, or its name)')
     .option('--json', 'machine-readable output')
     .option('--python <interpreter>', 'Python interpreter (default: `python` in .provenant/config.yaml, else python3)')
-    .option('--abs-tolerance <x>', 'largest absolute difference counted as within tolerance', tolerance('--abs-tolerance'))
-    .option('--rel-tolerance <x>', 'largest relative difference counted as within tolerance', tolerance('--rel-tolerance'))
+    .option('--abs-tolerance <x>', 'largest absolute difference counted as within tolerance', num('--abs-tolerance', 0))
+    .option('--rel-tolerance <x>', 'largest relative difference counted as within tolerance', num('--rel-tolerance', 0))
     .option('--keep', 'keep the temporary checkout and print where it is')
     .option('-q, --quiet', "do not echo the re-run's output")
     .action(async (query: string, opts: { json?: boolean; python?: string; absTolerance?: number; relTolerance?: number; keep?: boolean; quiet?: boolean }) => {

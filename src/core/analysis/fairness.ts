@@ -65,14 +65,7 @@ function rowsByGroup(labels: string[]): Map<string, Int32Array> {
   return new Map([...lists.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([g, list]) => [g, Int32Array.from(list)]));
 }
 
-interface Rates {
-  n: number;
-  positives: number;
-  selectionRate: number;
-  tpr: number | null;
-  fpr: number | null;
-  accuracy: number;
-}
+type Rates = Pick<GroupMetrics, 'n' | 'positives' | 'selectionRate' | 'tpr' | 'fpr' | 'accuracy'>;
 
 function rates(y: Float64Array, d: Float64Array, idx: Int32Array): Rates {
   const c = m.confusion(y, d, idx);

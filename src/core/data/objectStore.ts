@@ -117,8 +117,9 @@ export function storeBytesObject(cacheDir: string, oid: string, bytes: Uint8Arra
   return target;
 }
 
-export function corruptObjectError(path: string, oid: string, actual: string): ProvenantError {
-  return new ProvenantError(`the cache object ${path} is corrupt: its bytes hash to ${actual}, not ${oid.replace(/\.dir$/, '')}`, {
+/** `of` names the data the object belongs to, when the caller knows it. */
+export function corruptObjectError(path: string, oid: string, actual: string, of?: string): ProvenantError {
+  return new ProvenantError(`the cache object ${path}${of ? ` (of ${of})` : ''} is corrupt: its bytes hash to ${actual}, not ${oid.replace(/\.dir$/, '')}`, {
     file: path,
     hint: 'It was not used. Remove it and restore it with `dvc pull` (or `provenant data add` from a good copy).',
     code: 'E_CACHE_CORRUPT',
@@ -140,8 +141,8 @@ export function verifyObject(cacheDir: string, oid: string, legacy = false): str
 }
 
 /**
- * The entries of a `.dir` object, or undefined when it is not in the cache. Its bytes are checked
- * against its name before use; a corrupt one throws E_CACHE_CORRUPT.
+ * The entries of a `.dir` object, or undefined when it is not in the cache. Bytes that are no
+ * manifest at all throw E_BAD_MANIFEST; a manifest that does not hash to its name, E_CACHE_CORRUPT.
  */
 export function readDirObject(cacheDir: string, oid: string, legacy = false): DirEntry[] | undefined {
   const path = objectPath(cacheDir, oid, legacy);
@@ -152,9 +153,10 @@ export function readDirObject(cacheDir: string, oid: string, legacy = false): Di
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ProvenantError(`cannot read the cache object ${path} (${(err as NodeJS.ErrnoException).code ?? err})`, { file: path, code: 'E_READ_FILE' });
   }
+  const entries = parseManifest(bytes, path);
   const actual = md5Bytes(bytes);
   if (`${actual}.dir` !== oid) throw corruptObjectError(path, oid, actual);
-  return parseManifest(bytes, path);
+  return entries;
 }
 
 export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';

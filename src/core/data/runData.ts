@@ -3,10 +3,10 @@ import { listRuns } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
 import { describeError, ProvenantError } from '../util/errors';
 import { storePath } from './add';
-import { openDvcRepo } from './dvcRepo';
+import { openDvcRepo, type DvcRepo } from './dvcRepo';
 import type { HashDataOptions } from './hashData';
-import { hasObject, readDirObject } from './objectStore';
 import { collectTracked } from './tracked';
+import { lookupVersion } from './versions';
 
 /**
  * Keeps the exact data a run used in the DVC cache, when the workspace uses DVC (has `.dvc/`), so the
@@ -49,12 +49,10 @@ export interface DatasetHistory {
   versions: VersionUse[];
 }
 
-function completeInCache(cacheDir: string | undefined, md5: string): boolean {
-  if (!cacheDir) return false;
-  if (!md5.endsWith('.dir')) return hasObject(cacheDir, md5);
+function completeInCache(repo: DvcRepo | undefined, md5: string): boolean {
+  if (!repo) return false;
   try {
-    const entries = readDirObject(cacheDir, md5);
-    return entries !== undefined && entries.every((e) => hasObject(cacheDir, e.md5));
+    return lookupVersion(repo, { md5 }).present;
   } catch {
     return false;
   }
@@ -66,11 +64,11 @@ function completeInCache(cacheDir: string | undefined, md5: string): boolean {
  */
 export function dataHistory(root: string, paths: readonly string[] = [], runs: readonly RunRecord[] = listRuns(root).runs): DatasetHistory[] {
   const workspace = resolve(root);
-  let cacheDir: string | undefined;
+  let repo: DvcRepo | undefined;
   try {
-    cacheDir = openDvcRepo(workspace)?.config.cacheDir;
+    repo = openDvcRepo(workspace);
   } catch {
-    cacheDir = undefined;
+    repo = undefined;
   }
   const tracked = collectTracked(workspace);
   const current = new Map(tracked.outputs.filter((o) => o.entry.md5).map((o) => [o.entry.relPath, o.entry]));
@@ -82,7 +80,7 @@ export function dataHistory(root: string, paths: readonly string[] = [], runs: r
     byPath.set(path, versions);
     let v = versions.get(md5);
     if (!v) {
-      v = { md5, size, ...(nfiles !== undefined ? { nfiles } : {}), inCache: completeInCache(cacheDir, md5), current: current.get(path)?.md5 === md5, runs: [] };
+      v = { md5, size, ...(nfiles !== undefined ? { nfiles } : {}), inCache: completeInCache(repo, md5), current: current.get(path)?.md5 === md5, runs: [] };
       versions.set(md5, v);
     }
     return v;

@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_PATH, loadConfig, type ProvenantConfig } from '../config/config';
+import { DVC_DIR, openDvcRepo } from '../data/dvcRepo';
 import { md5Bytes } from '../data/md5';
+import { readVersionFile } from '../data/versions';
 import { git, fs } from '../git/repo';
 import { readJournal, JOURNAL_PATH } from '../experiments/journal';
 import { loadPredictions, type PredictionData } from '../analysis/dataset';
@@ -16,7 +18,6 @@ import { readRun, resolveRunId, runFile, RUNS_DIR } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
 import { describeError } from '../util/errors';
 import { resolveInWorkspace } from '../util/paths';
-import { cacheObjectPath, dvcCacheDir } from './dvcCache';
 import { locateData } from './dataSources';
 import { findOverlap, readTable, type Table } from './overlap';
 import { readReproduction } from './reproductionRecord';
@@ -134,13 +135,18 @@ async function dataVersioned(root: string, run: RunRecord): Promise<CheckResult>
   }
   const found: string[] = [];
   const lost: string[] = [];
-  for (const d of run.data) {
-    const where = await locateData(root, run, d);
-    if (where.where === 'cache') found.push(`${d.path} (${d.md5.slice(0, 12)}, in the DVC cache)`);
-    else if (where.where === 'snapshot') found.push(`${d.path} (${d.md5.slice(0, 12)}, committed with the code snapshot)`);
-    else lost.push(`${d.path} (${d.md5.slice(0, 12)}${d.md5.endsWith('.dir') && where.missing.length ? `, ${plural(where.missing.length, 'object')} missing` : ''})`);
+  let cache: string;
+  try {
+    cache = openDvcRepo(root)?.config.cacheDir ?? join(root, DVC_DIR, 'cache');
+    for (const d of run.data) {
+      const where = await locateData(root, run, d);
+      if (where.where === 'cache') found.push(`${d.path} (${d.md5.slice(0, 12)}, in the DVC cache)`);
+      else if (where.where === 'snapshot') found.push(`${d.path} (${d.md5.slice(0, 12)}, committed with the code snapshot)`);
+      else lost.push(`${d.path} (${d.md5.slice(0, 12)}${d.md5.endsWith('.dir') && where.missing.length ? `, ${plural(where.missing.length, 'object')} missing` : ''})`);
+    }
+  } catch (err) {
+    return result('data-versioned', 'fail', `The DVC cache could not be searched: ${describeError(err)}`, 'Fix the file named above, then check again.');
   }
-  const cache = dvcCacheDir(root);
   if (lost.length > 0) {
     return result(
       'data-versioned',
@@ -191,8 +197,9 @@ async function versionBytes(root: string, run: RunRecord, d: DataVersion): Promi
     const bytes = readFileSync(abs);
     if (md5Bytes(bytes) === d.md5) return bytes;
   }
-  const cached = cacheObjectPath(dvcCacheDir(root), d.md5);
-  if (existsSync(cached)) return readFileSync(cached);
+  const repo = openDvcRepo(root);
+  const cached = repo && readVersionFile(repo, d.md5);
+  if (cached) return cached;
   try {
     return Buffer.from((await git.readBlob({ fs, dir: root, oid: run.code.snapshotCommit, filepath: d.path })).blob);
   } catch {

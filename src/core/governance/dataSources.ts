@@ -1,14 +1,15 @@
 /**
- * Where the exact bytes of a run's data dependency can be found again: in the DVC cache
- * (see dvcCache.ts), or in the run's code snapshot when the data is committed with the code.
+ * Where the exact bytes of a run's data dependency can be found again: in the workspace's DVC cache
+ * (its `cache.dir`), or in the run's code snapshot when the data is committed with the code.
  */
 import { git, fs } from '../git/repo';
 import { buildManifest } from '../data/dirManifest';
+import { openDvcRepo, type DvcRepo } from '../data/dvcRepo';
 import { md5Bytes } from '../data/md5';
+import { lookupVersion } from '../data/versions';
 import type { DataVersion, RunRecord } from '../runs/types';
-import { dvcCacheDir, lookupInCache } from './dvcCache';
 
-export type DataLocation = { where: 'cache'; cacheDir: string } | { where: 'snapshot'; commit: string } | { where: 'nowhere'; missing: string[] };
+export type DataLocation = { where: 'cache'; repo: DvcRepo } | { where: 'snapshot'; commit: string } | { where: 'nowhere'; missing: string[] };
 
 async function blobMd5(root: string, commit: string, path: string): Promise<string | null> {
   try {
@@ -39,11 +40,14 @@ async function treeDirOid(root: string, commit: string, path: string): Promise<s
   return buildManifest(entries).oid;
 }
 
-/** Finds the data version: the DVC cache first, then the run's code snapshot. */
+/**
+ * Finds the data version: the DVC cache first, then the run's code snapshot. A `.dvc/config` that
+ * cannot be read, or a damaged manifest in the cache, throws naming the file.
+ */
 export async function locateData(root: string, run: RunRecord, version: DataVersion): Promise<DataLocation> {
-  const cacheDir = dvcCacheDir(root);
-  const cached = lookupInCache(cacheDir, version);
-  if (cached.present) return { where: 'cache', cacheDir };
+  const repo = openDvcRepo(root);
+  const cached = repo ? lookupVersion(repo, version) : { present: false, missing: [version.md5] };
+  if (repo && cached.present) return { where: 'cache', repo };
   const commit = run.code.snapshotCommit;
   const inSnapshot = version.md5.endsWith('.dir') ? await treeDirOid(root, commit, version.path) : await blobMd5(root, commit, version.path);
   if (inSnapshot === version.md5) return { where: 'snapshot', commit };

@@ -9,8 +9,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/config';
 import { JOURNAL_PATH } from '../experiments/journal';
-import { dvcCacheDir, cacheObjectPath } from '../governance/dvcCache';
-import { parseManifest } from '../data/dirManifest';
+import type { DirEntry } from '../data/dirManifest';
+import { readWorkspaceManifest } from '../data/versions';
 import { readRun, resolveRunId, runDir } from '../runs/store';
 import { writeFileAtomic } from '../util/atomic';
 import { ProvenantError, describeError } from '../util/errors';
@@ -106,20 +106,17 @@ export async function exportPacket(root: string, query: string, options: ExportO
     files.set(`run/${rel}`, readFileSync(join(dir, rel)));
   }
   files.set('environment.json', json(run.environment));
-  const cache = dvcCacheDir(root);
   files.set(
     'data-manifest.json',
     json({
       schema: 'provenant.data-manifest/1',
       hash: 'md5 (DVC 3)',
       data: report.data.map((d) => {
-        let entries: { md5: string; relpath: string }[] | undefined;
-        if (d.md5.endsWith('.dir') && existsSync(cacheObjectPath(cache, d.md5))) {
-          try {
-            entries = parseManifest(readFileSync(cacheObjectPath(cache, d.md5)));
-          } catch {
-            entries = undefined;
-          }
+        let entries: DirEntry[] | null = null;
+        try {
+          entries = readWorkspaceManifest(root, d.md5);
+        } catch {
+          // a damaged manifest or an unreadable .dvc/config: the version is listed without its files
         }
         return { ...d, ...(entries ? { entries } : {}) };
       }),

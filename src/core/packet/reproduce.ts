@@ -13,10 +13,10 @@ import { loadConfig, CONFIG_PATH } from '../config/config';
 import { diffEnvironments } from '../env/diff';
 import { git, fs } from '../git/repo';
 import { hashDataDependencies } from '../data/hashData';
+import { restoreVersion } from '../data/versions';
 import { readTable } from '../governance/overlap';
 import { thresholdsOf } from '../governance/checks';
 import { locateData } from '../governance/dataSources';
-import { restoreFromCache } from '../governance/dvcCache';
 import { REPRODUCTION_FILE, REPRODUCTION_SCHEMA, type Difference, type ReproductionRecord, type ReproductionVerdict } from '../governance/reproductionRecord';
 import { runExperiment } from '../runner/run';
 import { storeRecordInGit } from '../runner/record';
@@ -152,7 +152,7 @@ export async function reproduceRun(root: string, query: string, options: Reprodu
         mkdirSync(parent, { recursive: true });
         if (!isInside(checkout, target) || !isInside(checkout, realpathSync(parent))) throw new ProvenantError(`the data path ${d.path} leads outside the checkout`, { file: d.path, code: 'E_PATH_ESCAPE' });
         rmSync(target, { recursive: true, force: true });
-        restoreFromCache(location.cacheDir, d, target, checkout);
+        restoreVersion(location.repo, d, target);
         restoredFrom = 'cache';
       }
       const [hashed] = await hashDataDependencies(checkout, [d.path], { useState: false });

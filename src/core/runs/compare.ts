@@ -473,17 +473,3 @@ export function comparisonText(c: FullComparison, options: { differencesOnly?: b
   if (c.code.note) out.push(`note: ${c.code.note}`);
   return `${out.join('\n')}\n`;
 }
-
-/**
- * Reads a `.dir` manifest from the workspace's DVC cache (DVC 3 `files/md5/xx/…`, then the DVC 2
- * layout `xx/…`); null when neither holds it. A present but damaged object is an error naming it.
- */
-export async function readCachedManifest(root: string, oid: string): Promise<import('../data/dirManifest').DirEntry[] | null> {
-  if (!/^[0-9a-f]{32}\.dir$/.test(oid)) return null;
-  const [{ existsSync, readFileSync }, { join }, { parseManifest }] = await Promise.all([import('node:fs'), import('node:path'), import('../data/dirManifest')]);
-  for (const parts of [['files', 'md5'], []]) {
-    const file = join(root, '.dvc', 'cache', ...parts, oid.slice(0, 2), oid.slice(2));
-    if (existsSync(file)) return parseManifest(readFileSync(file), ['.dvc/cache', ...parts, oid.slice(0, 2), oid.slice(2)].join('/'));
-  }
-  return null;
-}

@@ -5,16 +5,8 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { ProvenantContext } from '../context';
+import { runIdOf } from '../runArg';
 import { AnalysisPanel, registerAnalysisSerializer, type AnalysisDeps } from './analysisPanel';
-
-function runIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object' && 'run' in arg) {
-    const run = (arg as { run: unknown }).run;
-    if (run && typeof run === 'object' && typeof (run as { id?: unknown }).id === 'string') return (run as { id: string }).id;
-  }
-  return undefined;
-}
 
 export function activateAnalysis(ctx: ProvenantContext): void {
   const deps: AnalysisDeps = {

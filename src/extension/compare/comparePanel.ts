@@ -7,7 +7,8 @@
  */
 import * as vscode from 'vscode';
 import { loadConfig } from '../../core/config/config';
-import { comparisonCsv, comparisonMarkdown, compareRunsFull, readCachedManifest, type FullComparison } from '../../core/runs/compare';
+import { readWorkspaceManifest } from '../../core/data/versions';
+import { comparisonCsv, comparisonMarkdown, compareRunsFull, type FullComparison } from '../../core/runs/compare';
 import { comparisonExtras } from '../../core/runs/compareEvaluation';
 import { readRun } from '../../core/runs/store';
 import { writeFileAtomic } from '../../core/util/atomic';
@@ -137,7 +138,7 @@ export class ComparePanel {
     let runs;
     try {
       runs = this.runIds.map((id) => readRun(root, id));
-      const comparison = await compareRunsFull(root, runs, { readManifest: (oid) => readCachedManifest(root, oid) });
+      const comparison = await compareRunsFull(root, runs, { readManifest: async (oid) => readWorkspaceManifest(root, oid) });
       if (seq !== this.seq) return;
       this.comparison = comparison;
       this.panel.title = title(runs.map((r) => r.name));

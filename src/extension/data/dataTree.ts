@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { DatasetHistory, VersionUse } from '../../core/data/runData';
 import type { OutputStatus, StageStatus } from '../../core/data/status';
+import { formatBytes } from '../../core/util/format';
 import type { DataModel } from './dataModel';
 
 export type DataNode =
@@ -21,18 +22,6 @@ export const STATUS_LOOK: Record<OutputStatus['status'], { icon: string; color: 
   'not-in-cache': { icon: 'cloud-download', color: 'charts.orange', label: 'not in cache' },
   error: { icon: 'error', color: 'problemsErrorIcon.foreground', label: 'error' },
 };
-
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 function shortMd5(md5: string): string {
   return md5.endsWith('.dir') ? `${md5.slice(0, 8)}….dir` : md5.slice(0, 8);

@@ -11,20 +11,15 @@ import { describeError, ProvenantError } from '../../core/util/errors';
 import type { ProvenantContext } from '../context';
 import { requireTrust } from '../workspace';
 import { DataModel } from './dataModel';
-import { DataTree, formatBytes, type DataNode } from './dataTree';
+import { formatBytes } from '../../core/util/format';
+import { DataTree, type DataNode } from './dataTree';
 import { DataDecorations } from './decorations';
 
 /**
  * Track and Checkout write to the workspace and to the cache folder that `.dvc/config` names (which
  * could be anywhere): in Restricted Mode they refuse, like everything that writes or executes.
  */
-function requireTrustToWrite(action: string): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(`Provenant: ${action} is not available in Restricted Mode: it writes to the workspace and to the DVC cache that .dvc/config points at.`, 'Manage Workspace Trust').then((choice) => {
-    if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
-  });
-  return false;
-}
+const requireTrustToWrite = (action: string): boolean => requireTrust(action, ': it writes to the workspace and to the DVC cache that .dvc/config points at.');
 
 /** Runs a hashing job with a cancellable notification showing files and bytes done. */
 function withHashingProgress<T>(title: string, job: (signal: AbortSignal, onProgress: (p: HashProgress) => void) => Promise<T>): Thenable<T> {

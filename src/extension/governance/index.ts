@@ -11,20 +11,12 @@ import { verifyPacket } from '../../core/packet/verify';
 import { generateSigningKey, keyFingerprint, parsePublicKey } from '../../core/packet/signing';
 import { writeFileAtomic } from '../../core/util/atomic';
 import type { ProvenantContext } from '../context';
+import { runIdOf } from '../runArg';
 import { requireTrust } from '../workspace';
 import { GovernanceTree } from './governanceTree';
 import { ReportPanel, registerReportPanelSerializer, type ReportPanelDeps } from './reportPanel';
 
 const SIGNING_KEY = 'provenant.packetSigningKey';
-
-function runIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object' && 'run' in arg) {
-    const run = (arg as { run: unknown }).run;
-    if (run && typeof run === 'object' && typeof (run as { id?: unknown }).id === 'string') return (run as { id: string }).id;
-  }
-  return undefined;
-}
 
 export function activateGovernance(ctx: ProvenantContext): void {
   const tree = new GovernanceTree(ctx.root, ctx.runs, (m) => ctx.output.warn(m));

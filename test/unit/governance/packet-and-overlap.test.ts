@@ -1,19 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { tempDir, writeFiles } from '../../helpers/git';
 import { findOverlap, normalizeCell, type Table } from '../../../src/core/governance/overlap';
-import { cacheObjectPath, dvcCacheDir, lookupInCache, restoreFromCache } from '../../../src/core/governance/dvcCache';
 import { unsafeEntryName, writeZip } from '../../../src/core/packet/zip';
 import { verifyPacket } from '../../../src/core/packet/verify';
 import { PACKET_SCHEMA } from '../../../src/core/packet/manifest';
 import { assertOutsideWorkspace, generateSigningKey, loadPrivateKey } from '../../../src/core/packet/signing';
 import { isReportNode, isReportPanelHostMessage, isReportPanelWebviewMessage } from '../../../src/shared/messages';
 import { renderReport, toHtml } from '../../../src/core/packet/reportView';
-import { buildManifest } from '../../../src/core/data/dirManifest';
 import { ProvenantError } from '../../../src/core/util/errors';
 
 /** A zip written byte by byte (stored entries), so names that zip libraries refuse can be crafted. */
@@ -77,34 +75,6 @@ describe('train/test overlap by content', () => {
     assert.deepEqual(ov.rowsOfA, [0, 2]);
     assert.deepEqual(ov.duplicatedInB, [0], 'row 0 (a, 2) occurs twice in train');
     assert.deepEqual(findOverlap({ ...test, rows: [['c', '9', 'q']] }, train).rowsOfA, []);
-  });
-});
-
-describe('DVC cache lookup', () => {
-  it('uses .dvc/cache or the configured dir, finds files and directories, restores with verification', () => {
-    const root = tempDir();
-    assert.equal(dvcCacheDir(root), join(root, '.dvc', 'cache'));
-    writeFiles(root, { '.dvc/config': "[core]\n    remote = x\n['cache']\n    dir = ../elsewhere\n" });
-    assert.equal(dvcCacheDir(root), join(root, 'elsewhere'));
-    const cache = dvcCacheDir(root);
-    const a = Buffer.from('alpha\n');
-    const b = Buffer.from('beta\n');
-    const md5 = (x: Buffer) => createHash('md5').update(x).digest('hex');
-    const dir = buildManifest([{ md5: md5(a), relpath: 'a.txt' }, { md5: md5(b), relpath: 'sub/b.txt' }]);
-    for (const [oid, bytes] of [[md5(a), a], [dir.oid, dir.bytes]] as const) {
-      mkdirSync(join(cacheObjectPath(cache, oid), '..'), { recursive: true });
-      writeFileSync(cacheObjectPath(cache, oid), bytes);
-    }
-    assert.deepEqual(lookupInCache(cache, { md5: md5(a) }), { present: true, missing: [] });
-    assert.deepEqual(lookupInCache(cache, { md5: dir.oid }), { present: false, missing: [md5(b)] });
-    mkdirSync(join(cacheObjectPath(cache, md5(b)), '..'), { recursive: true });
-    writeFileSync(cacheObjectPath(cache, md5(b)), b);
-    const out = tempDir();
-    assert.equal(restoreFromCache(cache, { path: 'd', md5: dir.oid }, join(out, 'd'), out), 2);
-    assert.deepEqual(readdirSync(join(out, 'd')).sort(), ['a.txt', 'sub']);
-    writeFileSync(cacheObjectPath(cache, md5(a)), 'tampered');
-    assert.throws(() => restoreFromCache(cache, { path: 'a.txt', md5: md5(a) }, join(out, 'a2.txt'), out), (e: unknown) => e instanceof ProvenantError && e.code === 'E_CACHE_CORRUPT' && /a\.txt/.test(e.message));
-    assert.ok(!existsSync(join(out, 'a2.txt')), 'nothing written from a damaged object');
   });
 });
 

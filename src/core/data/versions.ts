@@ -1,0 +1,108 @@
+/**
+ * The data versions that runs record (a file's md5 or a directory's `<md5>.dir`, DVC 3 hashes) in a
+ * workspace's DVC cache: whether a version is there in full, its verified bytes or file list, and
+ * its restoration into a folder of its own (a reproduction's checkout).
+ */
+import { chmodSync, constants, copyFileSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { DataVersion } from '../runs/types';
+import { ProvenantError } from '../util/errors';
+import { isInside } from '../util/paths';
+import type { DirEntry } from './dirManifest';
+import { openDvcRepo, type DvcRepo } from './dvcRepo';
+import { md5Bytes, md5File } from './md5';
+import { corruptObjectError, hasObject, isOid, objectPath, readDirObject } from './objectStore';
+
+export interface VersionLookup {
+  /** Every object of the version (and its `.dir` manifest) is in the cache. */
+  present: boolean;
+  /** The objects the cache lacks (oids): the manifest itself, or the files it names. */
+  missing: string[];
+}
+
+/** Whether the cache holds a version in full. A damaged `.dir` manifest throws, naming it. */
+export function lookupVersion(repo: DvcRepo, version: Pick<DataVersion, 'md5'>): VersionLookup {
+  const cacheDir = repo.config.cacheDir;
+  if (!version.md5.endsWith('.dir')) {
+    const present = hasObject(cacheDir, version.md5);
+    return { present, missing: present ? [] : [version.md5] };
+  }
+  const entries = isOid(version.md5) ? readDirObject(cacheDir, version.md5) : undefined;
+  if (!entries) return { present: false, missing: [version.md5] };
+  const missing = entries.filter((e) => !hasObject(cacheDir, e.md5)).map((e) => e.md5);
+  return { present: missing.length === 0, missing };
+}
+
+/** The bytes of a file version from the cache, checked against its md5; undefined when absent. */
+export function readVersionFile(repo: DvcRepo, md5: string): Buffer | undefined {
+  if (md5.endsWith('.dir') || !hasObject(repo.config.cacheDir, md5)) return undefined;
+  const path = objectPath(repo.config.cacheDir, md5);
+  const bytes = readFileSync(path);
+  const actual = md5Bytes(bytes);
+  if (actual !== md5) throw corruptObjectError(path, md5, actual);
+  return bytes;
+}
+
+/** The files of a `.dir` version: from the DVC 3 layout, else the DVC 2 one; undefined when neither holds it. */
+export function readVersionManifest(repo: DvcRepo, oid: string): DirEntry[] | undefined {
+  if (!oid.endsWith('.dir') || !isOid(oid)) return undefined;
+  return readDirObject(repo.config.cacheDir, oid) ?? readDirObject(repo.config.cacheDir, oid, true);
+}
+
+/** `readVersionManifest` in the cache of the workspace `root` (its `cache.dir`); null without `.dvc/`. */
+export function readWorkspaceManifest(root: string, oid: string): DirEntry[] | null {
+  const repo = openDvcRepo(root);
+  return (repo && readVersionManifest(repo, oid)) ?? null;
+}
+
+/** Copies an object to `dest` through a temporary name that is hashed before it is renamed into place. */
+function copyVerified(objPath: string, dest: string, md5: string, of: string): void {
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = join(dirname(dest), `.${basename(dest)}.provenant-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    copyFileSync(objPath, tmp, constants.COPYFILE_FICLONE);
+    const actual = md5File(tmp).md5;
+    if (actual !== md5) throw corruptObjectError(objPath, md5, actual, of);
+    chmodSync(tmp, 0o644);
+    renameSync(tmp, dest);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes a version from the cache to `target`: the file itself, or the folder of a `.dir` version.
+ * Every object must be in the cache before anything is written; each copy is checked against its
+ * md5 before it is put in place, so damaged bytes never are. Nothing is written outside `target`,
+ * also through a symlinked folder below it. Returns the number of files written.
+ */
+export function restoreVersion(repo: DvcRepo, version: Pick<DataVersion, 'path' | 'md5'>, target: string): number {
+  const cacheDir = repo.config.cacheDir;
+  const { present, missing } = lookupVersion(repo, version);
+  if (!present) {
+    throw new ProvenantError(`${version.path} (${version.md5}) cannot be restored: the DVC cache ${cacheDir} lacks ${missing.length === 1 ? `object ${missing[0]}` : `${missing.length} of its objects (e.g. ${missing[0]})`}`, {
+      file: version.path,
+      hint: 'Fetch it (`dvc pull`) or run again with the data present.',
+      code: 'E_NOT_IN_CACHE',
+    });
+  }
+  const top = resolve(target);
+  if (!version.md5.endsWith('.dir')) {
+    copyVerified(objectPath(cacheDir, version.md5), top, version.md5, version.path);
+    return 1;
+  }
+  const entries = readDirObject(cacheDir, version.md5)!;
+  mkdirSync(top, { recursive: true });
+  const realTop = realpathSync(top);
+  for (const e of entries) {
+    const dest = join(top, ...e.relpath.split('/'));
+    mkdirSync(dirname(dest), { recursive: true });
+    if (!isInside(top, dest) || !isInside(realTop, realpathSync(dirname(dest)))) {
+      throw new ProvenantError(`refusing to write ${e.relpath} of ${version.path} outside ${target}`, { file: version.path, code: 'E_PATH_ESCAPE' });
+    }
+    copyVerified(objectPath(cacheDir, e.md5), dest, e.md5, `${version.path}/${e.relpath}`);
+  }
+  return entries.length;
+}
