@@ -1,6 +1,8 @@
-// Builds one bundle per entry point: the extension host, the CLI, and each webview panel.
+// Builds one bundle per entry point: the extension host, the CLI, and each webview panel (its
+// script, and its stylesheet with the shared ones of webview/common/ it @imports bundled in: one
+// CSS file per panel, so the CSP's style-src stays the webview's own origin, nothing inline).
 import { build } from 'esbuild';
-import { readdirSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -16,11 +18,8 @@ await Promise.all([
   ...panels.map((panel) =>
     build({ ...common, entryPoints: [`webview/${panel}/main.ts`], outfile: `dist/webview/${panel}.js`, platform: 'browser', format: 'iife' }),
   ),
+  ...panels
+    .filter((panel) => existsSync(join('webview', panel, 'style.css')))
+    .map((panel) => build({ ...common, entryPoints: [`webview/${panel}/style.css`], outfile: `dist/webview/${panel}.css` })),
 ]);
-
-mkdirSync('dist/webview', { recursive: true });
-for (const panel of panels) {
-  const css = join('webview', panel, 'style.css');
-  if (existsSync(css)) copyFileSync(css, `dist/webview/${panel}.css`);
-}
 console.log(`built dist/extension.js, dist/cli.js and ${panels.length} webview bundle(s): ${panels.join(', ')}`);

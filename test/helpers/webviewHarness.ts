@@ -6,8 +6,8 @@
  * The harness plays the host: a fake `acquireVsCodeApi` records what the panel posts
  * (`window.__posted`) and keeps its state in memory; `post()` delivers host messages. It collects
  * console errors, page errors, CSP violations and requests leaving the server, switches the body
- * theme class (vscode-light / vscode-dark) with a served stylesheet of --vscode-* variables close
- * to VS Code's default themes, and writes screenshots to `test-results/screenshots/`.
+ * theme class (vscode-light / vscode-dark / vscode-high-contrast / vscode-high-contrast-light) with
+ * a served stylesheet of --vscode-* variables close to VS Code's default and high-contrast themes, and writes screenshots to `test-results/screenshots/`.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -31,7 +31,12 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export type Theme = 'light' | 'dark';
+export type Theme = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
+
+/** The body classes VS Code sets for a theme (a light high-contrast theme has both). */
+export function themeClasses(theme: Theme): string[] {
+  return theme === 'high-contrast-light' ? ['vscode-high-contrast', 'vscode-high-contrast-light'] : [`vscode-${theme}`];
+}
 
 export interface CspViolation {
   /** 'event': a securitypolicyviolation event; 'console': a console message about the policy. */
@@ -41,7 +46,11 @@ export interface CspViolation {
   sample: string;
 }
 
-/** --vscode-* variables close to VS Code's "Light Modern" and "Dark Modern" themes. */
+/**
+ * --vscode-* variables close to VS Code's "Light Modern", "Dark Modern", "Dark High Contrast" and
+ * "Light High Contrast" themes. The high-contrast themes leave some colours undefined (hover and
+ * selection backgrounds: they outline instead), as VS Code does, so a panel's fallbacks show.
+ */
 const THEME_VARIABLES: Record<Theme, Record<string, string>> = {
   light: {
     'editor-background': '#ffffff',
@@ -131,6 +140,100 @@ const THEME_VARIABLES: Record<Theme, Record<string, string>> = {
     'debugTokenExpression-number': '#b5cea8',
     'debugTokenExpression-boolean': '#4e94ce',
   },
+  'high-contrast': {
+    'editor-background': '#000000',
+    'foreground': '#ffffff',
+    'descriptionForeground': 'rgba(255, 255, 255, 0.7)',
+    'errorForeground': '#f48771',
+    'focusBorder': '#f38518',
+    'panel-border': '#6fc3df',
+    'widget-border': '#6fc3df',
+    'contrastBorder': '#6fc3df',
+    'contrastActiveBorder': '#f38518',
+    'textLink-foreground': '#21a6ff',
+    'textLink-activeForeground': '#21a6ff',
+    'button-background': '#000000',
+    'button-foreground': '#ffffff',
+    'button-border': '#6fc3df',
+    'button-secondaryBackground': '#000000',
+    'button-secondaryForeground': '#ffffff',
+    'badge-background': '#000000',
+    'badge-foreground': '#ffffff',
+    'input-background': '#000000',
+    'input-foreground': '#ffffff',
+    'input-border': '#6fc3df',
+    'input-placeholderForeground': 'rgba(255, 255, 255, 0.7)',
+    'inputValidation-errorBackground': '#000000',
+    'inputValidation-errorBorder': '#6fc3df',
+    'list-focusOutline': '#f38518',
+    'list-activeSelectionBackground': '#000000',
+    'charts-blue': '#3794ff',
+    'charts-green': '#89d185',
+    'charts-yellow': '#cca700',
+    'charts-red': '#f14c4c',
+    'charts-orange': '#d18616',
+    'charts-purple': '#b180d7',
+    'charts-foreground': '#ffffff',
+    'testing-iconPassed': '#73c991',
+    'testing-iconFailed': '#f14c4c',
+    'editorWarning-foreground': '#ffd370',
+    'editorHoverWidget-background': '#0c141f',
+    'editorHoverWidget-foreground': '#ffffff',
+    'editorHoverWidget-border': '#6fc3df',
+    'gitDecoration-addedResourceForeground': '#a1e3ad',
+    'gitDecoration-modifiedResourceForeground': '#e2c08d',
+    'gitDecoration-deletedResourceForeground': '#c74e39',
+    'debugTokenExpression-string': '#f48771',
+    'debugTokenExpression-number': '#b5cea8',
+    'debugTokenExpression-boolean': '#4e94ce',
+  },
+  'high-contrast-light': {
+    'editor-background': '#ffffff',
+    'foreground': '#292929',
+    'descriptionForeground': '#292929',
+    'errorForeground': '#b5200d',
+    'focusBorder': '#006bbd',
+    'panel-border': '#0f4a85',
+    'widget-border': '#0f4a85',
+    'contrastBorder': '#0f4a85',
+    'contrastActiveBorder': '#006bbd',
+    'textLink-foreground': '#0f4a85',
+    'textLink-activeForeground': '#0f4a85',
+    'button-background': '#0f4a85',
+    'button-foreground': '#ffffff',
+    'button-border': '#0f4a85',
+    'button-secondaryBackground': '#ffffff',
+    'button-secondaryForeground': '#292929',
+    'badge-background': '#0f4a85',
+    'badge-foreground': '#ffffff',
+    'input-background': '#ffffff',
+    'input-foreground': '#292929',
+    'input-border': '#0f4a85',
+    'input-placeholderForeground': 'rgba(41, 41, 41, 0.7)',
+    'inputValidation-errorBackground': '#ffffff',
+    'inputValidation-errorBorder': '#0f4a85',
+    'list-focusOutline': '#006bbd',
+    'list-activeSelectionBackground': '#ffffff',
+    'charts-blue': '#1a85ff',
+    'charts-green': '#388a34',
+    'charts-yellow': '#bf8803',
+    'charts-red': '#b5200d',
+    'charts-orange': '#d18616',
+    'charts-purple': '#652d90',
+    'charts-foreground': '#292929',
+    'testing-iconPassed': '#388a34',
+    'testing-iconFailed': '#b5200d',
+    'editorWarning-foreground': '#895503',
+    'editorHoverWidget-background': '#ffffff',
+    'editorHoverWidget-foreground': '#292929',
+    'editorHoverWidget-border': '#0f4a85',
+    'gitDecoration-addedResourceForeground': '#374e06',
+    'gitDecoration-modifiedResourceForeground': '#895503',
+    'gitDecoration-deletedResourceForeground': '#ad0707',
+    'debugTokenExpression-string': '#a31515',
+    'debugTokenExpression-number': '#098658',
+    'debugTokenExpression-boolean': '#0000ff',
+  },
 };
 
 const COMMON_VARIABLES: Record<string, string> = {
@@ -149,6 +252,7 @@ export function themeStylesheet(): string {
       .join('\n');
   return [
     `body {\n${block(COMMON_VARIABLES)}\n}`,
+    // In this order: a light high-contrast body has both high-contrast classes; its block wins.
     ...(Object.keys(THEME_VARIABLES) as Theme[]).map((t) => `body.vscode-${t} {\n${block(THEME_VARIABLES[t])}\n}`),
   ].join('\n\n');
 }
@@ -162,7 +266,7 @@ export function themeVariable(theme: Theme, name: string): string | undefined {
  * Runs in the page before any of its scripts (and is not subject to the page's CSP). Plain
  * JavaScript text, not a function, so no transpiler helper can leak into the page.
  */
-function initScript(init: { theme: Theme; state: unknown }): string {
+function initScript(init: { themeClasses: string[]; state: unknown }): string {
   return `(() => {
   const init = ${JSON.stringify(init)};
   const posted = [];
@@ -186,7 +290,7 @@ function initScript(init: { theme: Theme; state: unknown }): string {
   }, true);
   const setTheme = () => {
     if (!document.body) return false;
-    document.body.classList.add('vscode-' + init.theme);
+    document.body.classList.add(...init.themeClasses);
     return true;
   };
   if (!setTheme()) {
@@ -262,10 +366,10 @@ export class PanelPage {
   }
 
   async setTheme(theme: Theme): Promise<void> {
-    await this.page.evaluate((t) => {
+    await this.page.evaluate((classes) => {
       document.body.classList.remove('vscode-light', 'vscode-dark', 'vscode-high-contrast', 'vscode-high-contrast-light');
-      document.body.classList.add(`vscode-${t}`);
-    }, theme);
+      document.body.classList.add(...classes);
+    }, themeClasses(theme));
   }
 
   /** CSP violations seen so far (events and console reports). */
@@ -280,6 +384,22 @@ export class PanelPage {
     const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`);
     await this.page.screenshot({ path, fullPage: true });
     return path;
+  }
+
+  /**
+   * Full-page PNGs of the panel as it is now in each theme (`<name>-<theme>.png`), then back to
+   * `restore`. Canvases redraw on a theme change: two frames pass before each screenshot.
+   */
+  async screenshotThemes(name: string, restore: Theme, themes: readonly Theme[] = ['light', 'dark', 'high-contrast', 'high-contrast-light']): Promise<string[]> {
+    const paths: string[] = [];
+    for (const theme of themes) {
+      await this.setTheme(theme);
+      await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      paths.push(await this.screenshot(`${name}-${theme}`));
+    }
+    await this.setTheme(restore);
+    await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    return paths;
   }
 
   async close(): Promise<void> {
@@ -344,7 +464,7 @@ export class WebviewHarness {
     if (!existsSync(join(DIST_WEBVIEW, `${panel}.js`))) throw new Error(`No dist/webview/${panel}.js: run \`npm run build\` first.`);
     const context = await this.browser.newContext({ viewport: options.viewport ?? { width: 1100, height: 900 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
-    await page.addInitScript(initScript({ theme: options.theme ?? 'light', state: options.state ?? null }));
+    await page.addInitScript(initScript({ themeClasses: themeClasses(options.theme ?? 'light'), state: options.state ?? null }));
     const panelPage = new PanelPage(page, this.origin);
     const title = options.title ? `?title=${encodeURIComponent(options.title)}` : '';
     await page.goto(`${this.origin}/panel/${panel}${title}`, { waitUntil: 'load' });

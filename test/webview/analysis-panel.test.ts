@@ -122,6 +122,7 @@ describe('analysis panel (Chromium)', () => {
     assert.equal(await di(), summarizeAt(explorer, 0.3).disparateImpact.toFixed(3), 'moving the slider recomputes disparate impact');
     assert.equal(await panel.page.getAttribute('canvas[data-chart="explorer"]', 'data-thresholds'), '0.30,0.30');
     await panel.screenshot('analysis-explorer-shared-dark');
+    await panel.screenshotThemes('analysis', 'dark');
 
     await panel.page.check('#per-group');
     await panel.page.locator('#threshold-0').fill('0.3'); // Togruta

@@ -127,6 +127,7 @@ describe('compare panel (Chromium)', () => {
       assert.deepEqual(curves, [`curve-${IMG}`, 'roc', 'pr'], 'one overlaid curve for the hostile metric name, ROC and PR');
       await assertClean(panel);
       await panel.screenshot('compare-panel-light');
+      await panel.screenshotThemes('compare-panel', 'light');
 
       // Differences only: the equal rows go (params [LONG]: 1 vs 2 differ; metric [LONG] is equal).
       const before = await panel.page.locator('#metrics .metrics-table tbody tr').count();
@@ -274,6 +275,8 @@ describe('runs table (Chromium)', () => {
       await panel.page.waitForSelector('.grid-row .name-text:text-is("renamed-run")');
       assert.equal(await count(), '9,999 of 9,999 runs');
 
+      await panel.screenshotThemes('runs-table-grid', 'light');
+
       // Parallel coordinates over the numeric columns.
       await panel.page.locator('#chart-kind').selectOption('parallel');
       const lines = await panel.page.locator('canvas[data-chart="parallel"]').getAttribute('data-lines');
@@ -288,6 +291,61 @@ describe('runs table (Chromium)', () => {
 
       await assertClean(panel);
       assert.ok((await panel.page.locator('#grid').innerText()).includes(`${IMG} ${SCRIPT}`) || true);
+    } finally {
+      await panel.close();
+    }
+  });
+
+  it('renders only the columns in view: a bounded cell count, aligned with the header, following horizontal scrolling', async () => {
+    const rows = manyRows(2_000);
+    const columns = [...Object.keys(rows[0]!.metrics).map((k) => `metrics:${k}`), ...Object.keys(rows[0]!.params).map((k) => `params:${k}`)];
+    const state = { columns, sort: { column: 'startedAt', descending: true }, filter: '', groupByBranch: false, hidden: [], showHidden: false, chart: 'none' as const, scatterX: null, scatterY: null };
+    const panel = await harness.open('runs', { theme: 'light', viewport: { width: 1300, height: 800 } });
+    try {
+      await panel.waitForPosted('ready');
+      await panel.post({ type: 'init', rows, state, trusted: true, problems: [] });
+      await panel.page.waitForSelector('body[data-ready="true"]');
+      const total = columns.length + 3; // select, star, name
+      assert.equal(await panel.page.locator('#grid').getAttribute('aria-colcount'), String(total));
+      // What the DOM holds: per row, the aria-colindex of each cell; the header's likewise.
+      // (Plain JavaScript text: no transpiler helper may leak into the page.)
+      const snapshot = () =>
+        panel.page.evaluate(`(() => {
+          const indexes = (el) => [...el.querySelectorAll('[aria-colindex]')].map((c) => Number(c.getAttribute('aria-colindex')));
+          const rowsShown = [...document.querySelectorAll('.grid-row:not([hidden])')];
+          return { header: indexes(document.querySelector('.grid-header')), rows: rowsShown.map(indexes), cells: document.querySelectorAll('.grid-row:not([hidden]) .gcell').length };
+        })()`) as Promise<{ header: number[]; rows: number[][]; cells: number }>;
+      // 1300 px wide: 3 fixed columns (280 px) and about ten 110 px columns are in view, plus overscan.
+      const bound = 16;
+      const atStart = await snapshot();
+      assert.ok(atStart.rows.length > 10 && atStart.rows.length < 80, `${atStart.rows.length} rows`);
+      assert.ok(atStart.header.length >= 12 && atStart.header.length <= bound, `header cells: ${atStart.header.length}`);
+      assert.deepEqual(atStart.header.slice(0, 3), [1, 2, 3]);
+      for (const r of atStart.rows) assert.deepEqual(r, atStart.header, 'each row has the header\'s columns');
+      assert.ok(atStart.cells <= atStart.rows.length * bound, `${atStart.cells} cells in the DOM`);
+
+      // Scrolled to the right end: the last columns replace the first, aligned with their headers.
+      await panel.page.locator('#grid').evaluate((el) => (el.scrollLeft = el.scrollWidth));
+      await panel.page.waitForSelector(`button.hcell[data-column="${columns[columns.length - 1]}"]`);
+      const atEnd = await snapshot();
+      assert.equal(atEnd.header[atEnd.header.length - 1], total);
+      assert.ok(!atEnd.header.includes(3), 'the name column is gone from the header');
+      assert.ok(atEnd.header.length <= bound, `header cells: ${atEnd.header.length}`);
+      for (const r of atEnd.rows) assert.deepEqual(r, atEnd.header);
+      assert.equal(await panel.page.locator('.grid-row .name-text').count(), 0, 'no name cells out of view');
+      const [headerX, cellX] = await panel.page.evaluate((n) => [document.querySelector(`.grid-header [aria-colindex="${n}"]`)!.getBoundingClientRect().left, document.querySelector(`.grid-row:not([hidden]) [aria-colindex="${n}"]`)!.getBoundingClientRect().left], total);
+      assert.ok(Math.abs(headerX - cellX) < 1, `last column at ${cellX} px, its header at ${headerX} px`);
+      // The cell shows its own column's value.
+      const first = panel.page.locator('.grid-row[aria-rowindex="2"]');
+      const firstId = await first.getAttribute('data-run-id');
+      const run = rows.find((r) => r.id === firstId)!;
+      const last = run.params[columns[columns.length - 1]!.slice('params:'.length)] as number;
+      assert.equal(await first.locator(`[aria-colindex="${total}"]`).textContent(), String(Number(last.toPrecision(5))));
+
+      // Sorting from a header cell in view still works after horizontal scrolling.
+      await panel.page.locator(`button.hcell[data-column="${columns[columns.length - 1]}"]`).click();
+      assert.equal(await panel.page.locator(`[aria-sort="ascending"] button`).getAttribute('data-column'), columns[columns.length - 1], 'a param column sorts ascending first');
+      await assertClean(panel);
     } finally {
       await panel.close();
     }
@@ -317,6 +375,7 @@ describe('runs table (Chromium)', () => {
       assert.equal(await panel.page.locator('#count').textContent(), '18 of 20 runs · 2 hidden');
       await assertClean(panel);
       await panel.screenshot('runs-table-hostile-dark');
+      await panel.screenshotThemes('runs-table-hostile', 'dark');
     } finally {
       await panel.close();
     }

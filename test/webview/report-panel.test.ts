@@ -63,6 +63,7 @@ describe('audit report (Chromium)', () => {
     assert.match((await panel.page.textContent('#reproduction')) ?? '', /Bit-identical/);
     assert.equal(await panel.page.evaluate(() => (document.querySelector('#report svg') as SVGElement).namespaceURI), 'http://www.w3.org/2000/svg');
     await panel.screenshot('report-preview-dark');
+    await panel.screenshotThemes('report-preview', 'dark');
     await panel.page.locator('#fairness').scrollIntoViewIfNeeded();
     await panel.page.screenshot({ path: join(SCREENSHOT_DIR, 'report-preview-fairness.png') });
 

@@ -216,6 +216,7 @@ describe('run details panel (Chromium)', () => {
       // The panel saved the run id for the serializer.
       assert.equal((await panel.state() as { runId?: string }).runId, run.id);
       await panel.screenshot('run-panel-light');
+      await panel.screenshotThemes('run-panel', 'light');
       await assertClean(panel);
     } finally {
       await panel.close();

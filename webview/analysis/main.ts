@@ -28,14 +28,10 @@ import {
   type AnalysisRowTable,
   type AnalysisTask,
 } from '../../src/shared/messages';
+import { h, type Child, type VsCodeApi } from '../common/dom';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
@@ -70,15 +66,6 @@ const send = (m: AnalysisPanelWebviewMessage) => vscode.postMessage(m);
 // DOM helpers (text only)
 // ---------------------------------------------------------------------------------------------
 
-type Child = Node | string | number | null | undefined | false;
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; id?: string; attrs?: Record<string, string> } = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.id) node.id = props.id;
-  for (const [k, v] of Object.entries(props.attrs ?? {})) node.setAttribute(k, v);
-  for (const c of children) if (c !== null && c !== undefined && c !== false) node.append(typeof c === 'number' ? String(c) : c);
-  return node;
-}
 const present = (...nodes: (Node | null)[]): Node[] => nodes.filter((n): n is Node => n !== null);
 const muted = (text: string) => h('p', { className: 'muted' }, text);
 function section(id: string, title: string, ...children: Child[]): HTMLElement {

@@ -1,5 +1,5 @@
-// DOM and theme helpers of the compare panel and the runs table. Text only: every workspace
-// string goes through text nodes or attribute setters, never through HTML parsing.
+// DOM and theme helpers of the webview panels. Text only: every workspace string goes through
+// text nodes or attribute setters, never through HTML parsing.
 
 export type Child = Node | string | number | null | undefined | false;
 
@@ -40,6 +40,22 @@ export function checkbox(id: string, label: string, checked: boolean, onChange: 
   return h('label', { className: 'check', attrs: { for: id } }, input, ` ${label}`);
 }
 
+/**
+ * The smoothing control of metric curves: a range 0 … 0.99 (EMA weight) and its value shown
+ * beside it; `onChange` gets each new weight.
+ */
+export function smoothingSlider(weight: number, onChange: (weight: number) => void): { slider: HTMLInputElement; value: HTMLOutputElement } {
+  const value = h('output', { id: 'smoothing-value', attrs: { for: 'smoothing' } }, weight.toFixed(2));
+  const slider = h('input', { id: 'smoothing', attrs: { type: 'range', min: '0', max: '0.99', step: '0.01' } });
+  slider.value = String(weight);
+  slider.addEventListener('input', () => {
+    const next = Math.min(0.99, Math.max(0, Number(slider.value) || 0));
+    value.textContent = next.toFixed(2);
+    onChange(next);
+  });
+  return { slider, value };
+}
+
 export function formatNumber(value: number | null | undefined, digits = 6): string {
   if (value === null || value === undefined) return '—';
   if (Number.isNaN(value)) return 'NaN';
@@ -65,7 +81,8 @@ export function formatDate(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
-function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
+/** The value of a CSS custom property (`--vscode-*`) on `style`, or `fallback` when unset. */
+export function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
   return style.getPropertyValue(name).trim() || fallback;
 }
 

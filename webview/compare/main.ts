@@ -8,7 +8,8 @@ import type { ComparisonExtras, RunEvaluation } from '../../src/core/runs/compar
 import type { Estimate } from '../../src/core/analysis/types';
 import type { MetricPoint } from '../../src/core/runs/types';
 import { describeMessage, isComparePanelHostMessage, isPlainObject, isRunId, type ComparePanelWebviewMessage } from '../../src/shared/messages';
-import { button, checkbox, formatDate, formatDuration, formatNumber, h, onThemeChange, themeColors, type Child, type ThemeColors, type VsCodeApi } from '../common/dom';
+import { applyChartColors, smooth } from '../common/charts';
+import { button, checkbox, formatDate, formatDuration, formatNumber, h, onThemeChange, smoothingSlider, themeColors, type Child, type ThemeColors, type VsCodeApi } from '../common/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend);
 
@@ -357,24 +358,7 @@ const backgroundPlugin: Plugin<'line'> = {
 };
 
 function applyTheme(entry: ChartEntry, colors: ThemeColors): void {
-  const options = entry.chart.options;
-  options.color = colors.text;
-  options.font = { ...options.font, family: colors.font };
-  for (const axis of ['x', 'y'] as const) {
-    const scale = options.scales?.[axis];
-    if (!scale) continue;
-    scale.ticks = { ...scale.ticks, color: colors.text };
-    scale.grid = { ...scale.grid, color: colors.grid };
-    scale.border = { ...scale.border, color: colors.grid };
-    if (scale.title) scale.title.color = colors.text;
-  }
-  const tooltip = options.plugins?.tooltip;
-  if (tooltip) {
-    tooltip.backgroundColor = colors.tooltipBg;
-    tooltip.titleColor = colors.tooltipFg;
-    tooltip.bodyColor = colors.tooltipFg;
-    tooltip.borderColor = colors.tooltipBorder;
-  }
+  applyChartColors(entry.chart, colors);
   entry.chart.data.datasets = entry.build(colors);
   entry.chart.update('none');
   const canvas = entry.chart.canvas;
@@ -442,18 +426,6 @@ function createCharts(): void {
   pending = [];
 }
 
-function smooth(points: XY[], weight: number): XY[] {
-  if (weight <= 0) return points;
-  let last = 0;
-  let n = 0;
-  return points.map(({ x, y }) => {
-    if (!Number.isFinite(y)) return { x, y: Number.NaN };
-    last = last * weight + (1 - weight) * y;
-    n++;
-    return { x, y: last / (1 - weight ** n) };
-  });
-}
-
 function seriesOf(history: MetricPoint[], name: string): XY[] {
   const list = history.filter((p) => p.name === name);
   const stepped = list.every((p) => p.step !== null);
@@ -497,12 +469,8 @@ function renderCharts(c: FullComparison): HTMLElement {
   parts.push(h('h3', {}, 'Metric curves'));
   if (names.length === 0) parts.push(muted('No run logged a metric at two or more steps.'));
   else {
-    const value = h('output', { id: 'smoothing-value', attrs: { for: 'smoothing' } }, ui.smoothing.toFixed(2));
-    const slider = h('input', { id: 'smoothing', attrs: { type: 'range', min: '0', max: '0.99', step: '0.01' } });
-    slider.value = String(ui.smoothing);
-    slider.addEventListener('input', () => {
-      ui.smoothing = Math.min(0.99, Math.max(0, Number(slider.value) || 0));
-      value.textContent = ui.smoothing.toFixed(2);
+    const { slider, value } = smoothingSlider(ui.smoothing, (weight) => {
+      ui.smoothing = weight;
       saveState();
       redrawCharts();
     });

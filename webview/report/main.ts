@@ -6,12 +6,8 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { REPORT_ATTRS, REPORT_TAGS, SVG_TAGS, type ReportNode } from '../../src/core/packet/reportView';
 import { describeMessage, isPlainObject, isReportPanelHostMessage, isRunId, type ReportPanelHostMessage, type ReportPanelWebviewMessage } from '../../src/shared/messages';
+import type { VsCodeApi } from '../common/dom';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();

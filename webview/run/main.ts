@@ -22,6 +22,8 @@ import {
   isRunPanelHostMessage,
   type RunPanelWebviewMessage,
 } from '../../src/shared/messages';
+import { applyChartColors, smooth } from '../common/charts';
+import { h, smoothingSlider, themeColors as baseThemeColors, withAlpha, type Child, type VsCodeApi } from '../common/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend, Decimation);
 
@@ -29,11 +31,6 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, 
 // VS Code API and persisted UI state
 // ---------------------------------------------------------------------------------------------
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
@@ -69,30 +66,6 @@ function send(message: RunPanelWebviewMessage): void {
 // ---------------------------------------------------------------------------------------------
 // DOM helpers (text only)
 // ---------------------------------------------------------------------------------------------
-
-type Child = Node | string | number | null | undefined | false;
-interface Props {
-  className?: string;
-  id?: string;
-  /** Set with setAttribute (values are never parsed as HTML). */
-  attrs?: Record<string, string>;
-}
-
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.id) node.id = props.id;
-  for (const [name, value] of Object.entries(props.attrs ?? {})) node.setAttribute(name, value);
-  append(node, children);
-  return node;
-}
-
-function append(parent: Node, children: Child[]): void {
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
-  }
-}
 
 function muted(text: string): HTMLElement {
   return h('p', { className: 'muted' }, text);
@@ -232,49 +205,20 @@ let charts: ChartEntry[] = [];
 /** Canvases rendered but not yet attached to the document; their charts are made in render(). */
 let queueCharts: [HTMLCanvasElement, Series][] = [];
 
-function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
-  return style.getPropertyValue(name).trim() || fallback;
-}
-
-/** Any CSS colour as rgba() with the given alpha (via a canvas, which normalises colours). */
-function withAlpha(color: string, alpha: number): string {
-  const ctx = document.createElement('canvas').getContext('2d');
-  if (!ctx) return color;
-  ctx.fillStyle = color;
-  const normalised = ctx.fillStyle;
-  const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(normalised);
-  if (hex) return `rgba(${parseInt(hex[1]!, 16)}, ${parseInt(hex[2]!, 16)}, ${parseInt(hex[3]!, 16)}, ${alpha})`;
-  const rgba = /^rgba?\(([^,]+),([^,]+),([^,)]+)/.exec(normalised);
-  return rgba ? `rgba(${rgba[1]!.trim()}, ${rgba[2]!.trim()}, ${rgba[3]!.trim()}, ${alpha})` : color;
-}
-
+/** The shared theme colours, with the metric line (charts-blue) and its faint raw version. */
 function themeColors(): ThemeColors {
-  const style = getComputedStyle(document.body);
-  const line = cssVar(style, '--vscode-charts-blue', '#3794ff');
-  const text = cssVar(style, '--vscode-descriptionForeground', cssVar(style, '--vscode-foreground', '#888888'));
-  const highContrast = document.body.classList.contains('vscode-high-contrast');
+  const colors = baseThemeColors();
+  const line = colors.series[0]!;
   return {
     line,
-    raw: highContrast ? line : withAlpha(line, 0.35),
-    text,
-    grid: withAlpha(cssVar(style, '--vscode-foreground', '#888888'), highContrast ? 0.5 : 0.12),
-    font: cssVar(style, '--vscode-font-family', 'sans-serif'),
-    tooltipBg: cssVar(style, '--vscode-editorHoverWidget-background', cssVar(style, '--vscode-editor-background', '#252526')),
-    tooltipFg: cssVar(style, '--vscode-editorHoverWidget-foreground', cssVar(style, '--vscode-foreground', '#cccccc')),
-    tooltipBorder: cssVar(style, '--vscode-editorHoverWidget-border', 'transparent'),
+    raw: colors.highContrast ? line : withAlpha(line, 0.35),
+    text: colors.text,
+    grid: colors.grid,
+    font: colors.font,
+    tooltipBg: colors.tooltipBg,
+    tooltipFg: colors.tooltipFg,
+    tooltipBorder: colors.tooltipBorder,
   };
-}
-
-/** Debiased exponential moving average (as TensorBoard's smoothing); gaps stay gaps. */
-function smooth(points: { x: number; y: number }[], weight: number): { x: number; y: number }[] {
-  let last = 0;
-  let n = 0;
-  return points.map(({ x, y }) => {
-    if (!Number.isFinite(y)) return { x, y: Number.NaN };
-    last = last * weight + (1 - weight) * y;
-    n++;
-    return { x, y: last / (1 - weight ** n) };
-  });
 }
 
 /** History grouped by metric, sorted by step; points without a step keep their recorded order. */
@@ -308,24 +252,8 @@ function datasets(series: Series, colors: ThemeColors): ChartDataset<'line', { x
 
 function applyChartTheme(entry: ChartEntry, colors: ThemeColors): void {
   const { chart } = entry;
+  applyChartColors(chart, colors);
   const options = chart.options;
-  options.color = colors.text;
-  options.font = { ...options.font, family: colors.font };
-  for (const axis of ['x', 'y'] as const) {
-    const scale = options.scales?.[axis];
-    if (!scale) continue;
-    scale.ticks = { ...scale.ticks, color: colors.text };
-    scale.grid = { ...scale.grid, color: colors.grid };
-    scale.border = { ...scale.border, color: colors.grid };
-    if (scale.title) scale.title.color = colors.text;
-  }
-  const tooltip = options.plugins?.tooltip;
-  if (tooltip) {
-    tooltip.backgroundColor = colors.tooltipBg;
-    tooltip.titleColor = colors.tooltipFg;
-    tooltip.bodyColor = colors.tooltipFg;
-    tooltip.borderColor = colors.tooltipBorder;
-  }
   const legend = options.plugins?.legend;
   if (legend) legend.display = ui.smoothing > 0;
   chart.data.datasets = datasets(entry.series, colors);
@@ -522,12 +450,8 @@ function renderCurves(series: Map<string, Series>): HTMLElement {
   const curves = [...series.values()].filter((s) => s.points.length >= 2);
   if (curves.length === 0) return section('curves', 'Metric curves', muted('No metric has two or more recorded steps.'));
 
-  const value = h('output', { id: 'smoothing-value', attrs: { for: 'smoothing' } }, ui.smoothing.toFixed(2));
-  const slider = h('input', { id: 'smoothing', attrs: { type: 'range', min: '0', max: '0.99', step: '0.01' } });
-  slider.value = String(ui.smoothing);
-  slider.addEventListener('input', () => {
-    ui.smoothing = Math.min(0.99, Math.max(0, Number(slider.value) || 0));
-    value.textContent = ui.smoothing.toFixed(2);
+  const { slider, value } = smoothingSlider(ui.smoothing, (weight) => {
+    ui.smoothing = weight;
     saveState();
     redrawCharts();
   });

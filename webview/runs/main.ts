@@ -1,8 +1,8 @@
 // The runs table (viewType `provenant.runs`): every run with chosen param and metric columns;
 // sort, filter expressions, group by branch, star, hide; a parallel-coordinates chart and a
-// scatter plot; select rows and compare. Rows are virtualized (only the visible ones exist in the
-// DOM) and the host sends only the rows that changed. Text only: workspace strings go through
-// textContent and attribute setters, never through HTML parsing.
+// scatter plot; select rows and compare. The grid is virtualized in both directions (only the rows
+// and columns in view exist in the DOM) and the host sends only the rows that changed. Text only:
+// workspace strings go through textContent and attribute setters, never through HTML parsing.
 import { Chart, Legend, LinearScale, PointElement, ScatterController, Tooltip } from 'chart.js';
 import { columnValue, compareCells, compileFilter, type CellValue, type RunRow } from '../../src/core/runs/table';
 import { describeMessage, isRunsTableHostMessage, isRunsTableState, MAX_COMPARE_RUNS, type RunsTableState, type RunsTableWebviewMessage } from '../../src/shared/messages';
@@ -15,7 +15,8 @@ const vscode = acquireVsCodeApi();
 const send = (message: RunsTableWebviewMessage) => vscode.postMessage(message);
 
 const ROW_HEIGHT = 26;
-const OVERSCAN = 8;
+const OVERSCAN = 4;
+const COLUMN_OVERSCAN = 1;
 const FIXED_COLUMNS = ['select', 'star', 'name'] as const;
 const FIELD_LABELS: Record<string, string> = { name: 'Name', experiment: 'Branch', status: 'Status', startedAt: 'Started', durationMs: 'Duration', id: 'Id' };
 
@@ -90,13 +91,6 @@ function allColumns(): string[] {
   return [...FIXED_COLUMNS, ...ui.columns];
 }
 
-let templateCache = { key: '', value: '' };
-function gridTemplate(): string {
-  const key = ui.columns.join('\u0000');
-  if (templateCache.key !== key) templateCache = { key, value: allColumns().map((c) => `${columnWidth(c)}px`).join(' ') };
-  return templateCache.value;
-}
-
 function cellText(row: RunRow, column: string): string {
   const v: CellValue = columnValue(row, column);
   if (v === undefined || v === null) return '';
@@ -115,12 +109,15 @@ function recompute(): void {
   const sort = ui.sort;
   if (sort) {
     const dir = sort.descending ? -1 : 1;
-    list.sort((a, b) => {
-      const x = columnValue(a, sort.column);
-      const y = columnValue(b, sort.column);
+    // Each row's sort key is read once, not once per comparison.
+    const keyed = list.map((row) => ({ row, key: columnValue(row, sort.column) }));
+    keyed.sort((a, b) => {
+      const x = a.key;
+      const y = b.key;
       const missing = (x === undefined || x === null ? 1 : 0) - (y === undefined || y === null ? 1 : 0);
-      return missing || dir * compareCells(x, y) || (a.id < b.id ? 1 : -1);
+      return missing || dir * compareCells(x, y) || (a.row.id < b.row.id ? 1 : -1);
     });
+    list = keyed.map((k) => k.row);
   }
   if (ui.groupByBranch) {
     const groups = new Map<string, RunRow[]>();
@@ -288,31 +285,127 @@ function sortBy(column: string): void {
   refresh();
 }
 
+function headerCell(c: string, i: number): HTMLElement {
+  const colindex = String(i + 1);
+  if (c === 'select') return h('div', { className: 'hcell', attrs: { role: 'columnheader', 'aria-colindex': colindex } }, h('span', { className: 'visually-hidden' }, 'Selected'));
+  if (c === 'star') return h('div', { className: 'hcell', attrs: { role: 'columnheader', 'aria-colindex': colindex, title: 'Starred' } }, '★');
+  const sorted = ui.sort?.column === c;
+  const label = `${columnKind(c) === 'field' ? '' : columnKind(c) === 'metric' ? 'm ' : 'p '}${columnLabel(c)}${sorted ? (ui.sort!.descending ? ' ▼' : ' ▲') : ''}`;
+  const b = h('button', { className: `hcell sort kind-${columnKind(c)}`, attrs: { type: 'button', title: `${c.replace(':', '.')} — sort` } }, label);
+  b.dataset.column = c;
+  b.addEventListener('click', () => sortBy(c));
+  return h('div', { className: 'hcell-wrap', attrs: { role: 'columnheader', 'aria-colindex': colindex, 'aria-sort': sorted ? (ui.sort!.descending ? 'descending' : 'ascending') : 'none' } }, b);
+}
+
+/** The columns or the sort changed: the header cells are rebuilt by the next renderRows. */
 function renderHeader(): void {
-  header.style.gridTemplateColumns = gridTemplate();
-  const cells = allColumns().map((c, i) => {
-    if (c === 'select') return h('div', { className: 'hcell', attrs: { role: 'columnheader', 'aria-colindex': String(i + 1) } }, h('span', { className: 'visually-hidden' }, 'Selected'));
-    if (c === 'star') return h('div', { className: 'hcell', attrs: { role: 'columnheader', 'aria-colindex': String(i + 1), title: 'Starred' } }, '★');
-    const sorted = ui.sort?.column === c;
-    const label = `${columnKind(c) === 'field' ? '' : columnKind(c) === 'metric' ? 'm ' : 'p '}${columnLabel(c)}${sorted ? (ui.sort!.descending ? ' ▼' : ' ▲') : ''}`;
-    const b = h('button', { className: `hcell sort kind-${columnKind(c)}`, attrs: { type: 'button', title: `${c.replace(':', '.')} — sort` } }, label);
-    b.dataset.column = c;
-    b.addEventListener('click', () => sortBy(c));
-    const wrap = h('div', { className: 'hcell-wrap', attrs: { role: 'columnheader', 'aria-colindex': String(i + 1), 'aria-sort': sorted ? (ui.sort!.descending ? 'descending' : 'ascending') : 'none' } }, b);
-    return wrap;
-  });
-  header.replaceChildren(...cells);
-  const width = allColumns().reduce((s, c) => s + columnWidth(c), 0);
-  header.style.width = `${width}px`;
-  spacer.style.width = `${width}px`;
+  headerDirty = true;
   renderColumnsMenu();
 }
 
-// Row pool: elements reused as the viewport scrolls.
-const pool: HTMLElement[] = [];
-let renderedRange = { from: -1, to: -1 };
+// ---------------------------------------------------------------------------------------------
+// The grid: virtualized in both directions. Only the rows in view (plus OVERSCAN) and, in each,
+// only the columns in view (plus COLUMN_OVERSCAN) have elements. Rows are absolutely positioned
+// with a transform and have a fixed height; the columns in view share one grid template through
+// CSS variables on the viewport (--cols, --x0), so a horizontal move writes two properties, not
+// one per row. Layout is read only at the start of a render (scroll offsets) or in the
+// ResizeObserver (sizes), never after a write in the same frame.
+// ---------------------------------------------------------------------------------------------
 
-function rowElement(): HTMLElement {
+interface CellView {
+  el: HTMLElement;
+  /** Index in the column list (aria-colindex - 1), and the column shown. */
+  index: number;
+  column: string;
+  /** The row object last drawn: rows are replaced, never mutated, when the host updates them. */
+  row: RunRow | null;
+  text: string;
+  title: string;
+  textNode: Text | null;
+}
+
+interface RowView {
+  el: HTMLElement;
+  cells: CellView[];
+  index: number;
+  group: boolean;
+  className: string;
+  selected: string;
+}
+
+interface Geometry {
+  key: string;
+  columns: string[];
+  offsets: number[];
+  total: number;
+}
+
+let geometry: Geometry = { key: '\u0001', columns: [], offsets: [], total: 0 };
+let headerDirty = true;
+let colRange = { from: 0, to: 0, key: '' };
+let rowRange = { from: -1, to: -1 };
+const live = new Map<number, RowView>();
+const spare: RowView[] = [];
+/** Viewport metrics, kept by the ResizeObserver (where layout is clean). */
+const view = { width: 0, height: 0, header: 0 };
+
+function columnGeometry(): Geometry {
+  const key = ui.columns.join('\u0000');
+  if (geometry.key !== key) {
+    const columns = allColumns();
+    const offsets: number[] = [];
+    let x = 0;
+    for (const c of columns) {
+      offsets.push(x);
+      x += columnWidth(c);
+    }
+    geometry = { key, columns, offsets, total: x };
+    header.style.width = `${x}px`;
+    spacer.style.width = `${x}px`;
+    viewport.setAttribute('aria-colcount', String(columns.length));
+    headerDirty = true;
+  }
+  return geometry;
+}
+
+function measure(): void {
+  view.width = viewport.clientWidth;
+  view.height = viewport.clientHeight;
+  view.header = header.offsetHeight;
+}
+
+/** The columns that intersect [left, left + width), plus COLUMN_OVERSCAN on each side. */
+function columnsInView(g: Geometry, left: number): { from: number; to: number } {
+  const n = g.columns.length;
+  const right = left + view.width;
+  let from = 0;
+  while (from < n - 1 && g.offsets[from + 1]! <= left) from++;
+  let to = from;
+  while (to < n && g.offsets[to]! < right) to++;
+  return { from: Math.max(0, from - COLUMN_OVERSCAN), to: Math.min(n, Math.max(to, from + 1) + COLUMN_OVERSCAN) };
+}
+
+/** Writes the columns in view: the template and offset variables and the header cells. */
+function applyColumns(g: Geometry, from: number, to: number): boolean {
+  const key = `${g.key}\u0001${from}:${to}`;
+  const changed = key !== colRange.key;
+  if (changed) {
+    colRange = { from, to, key };
+    let template = '';
+    for (let i = from; i < to; i++) template += `${columnWidth(g.columns[i]!)}px `;
+    viewport.style.setProperty('--cols', template.trimEnd() || 'none');
+    viewport.style.setProperty('--x0', `${g.offsets[from] ?? 0}px`);
+  }
+  if (changed || headerDirty) {
+    headerDirty = false;
+    const cells: HTMLElement[] = [];
+    for (let i = from; i < to; i++) cells.push(headerCell(g.columns[i]!, i));
+    header.replaceChildren(...cells);
+  }
+  return changed;
+}
+
+function rowView(): RowView {
   const el = h('div', { className: 'grid-row', attrs: { role: 'row' } });
   el.addEventListener('click', (event) => {
     const index = Number(el.dataset.index);
@@ -336,7 +429,8 @@ function rowElement(): HTMLElement {
     const item = items[Number(el.dataset.index)];
     if (item?.kind === 'row') send({ type: 'openRun', runId: item.row.id });
   });
-  return el;
+  body.appendChild(el);
+  return { el, cells: [], index: -1, group: false, className: '', selected: '' };
 }
 
 function toggleSelected(id: string): void {
@@ -352,98 +446,165 @@ function toggleHidden(id: string): void {
   refresh();
 }
 
-function fillRow(el: HTMLElement, index: number): void {
-  const item = items[index]!;
-  el.dataset.index = String(index);
-  el.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
-  el.id = `row-${index}`;
-  el.setAttribute('aria-rowindex', String(index + 2));
-  if (item.kind === 'group') {
-    el.className = 'grid-row group-row';
-    el.style.gridTemplateColumns = '';
-    el.dataset.template = '';
-    el.removeAttribute('aria-selected');
-    el.dataset.runId = '';
-    const cell = h('div', { className: 'gcell group-label', attrs: { role: 'gridcell' } }, item.label, h('span', { className: 'muted' }, ` — ${item.count} run${item.count === 1 ? '' : 's'}`));
-    el.replaceChildren(cell);
-    return;
-  }
-  const row = item.row;
-  const isSelected = selected.has(row.id);
-  el.className = `grid-row${isSelected ? ' selected' : ''}${index === activeIndex ? ' active' : ''}${hidden.has(row.id) ? ' is-hidden' : ''} status-${row.status}`;
-  const template = gridTemplate();
-  if (el.dataset.template !== template) {
-    el.style.gridTemplateColumns = template;
-    el.dataset.template = template;
-  }
-  el.setAttribute('aria-selected', String(isSelected));
-  el.dataset.runId = row.id;
-  const columns = allColumns();
-  // Reuse the cells when the column count is unchanged: only text changes while scrolling.
-  if (el.childElementCount !== columns.length || el.firstElementChild?.classList.contains('group-label')) {
-    el.replaceChildren(...columns.map(() => h('div', { className: 'gcell', attrs: { role: 'gridcell' } })));
-  }
-  const cells = el.children;
-  for (let c = 0; c < columns.length; c++) {
-    const column = columns[c]!;
-    const cellEl = cells[c] as HTMLElement;
-    if (column === 'select') {
-      cellEl.textContent = isSelected ? '☑' : '☐';
-      cellEl.className = 'gcell select';
-      cellEl.title = isSelected ? 'Selected' : 'Select';
-    } else if (column === 'star') {
-      cellEl.textContent = row.starred ? '★' : '☆';
-      cellEl.className = `gcell star${row.starred ? ' starred' : ''}${trusted ? '' : ' disabled'}`;
-      cellEl.dataset.action = 'star';
-      cellEl.title = trusted ? (row.starred ? 'Unstar' : 'Star') : 'Starring needs a trusted workspace';
-    } else if (column === 'name') {
-      if (cellEl.className !== 'gcell name') {
-        cellEl.className = 'gcell name';
-        const open = h('span', { className: 'row-action', attrs: { title: 'Open run details' } }, '↗');
-        open.dataset.action = 'open';
-        const hide = h('span', { className: 'row-action hide-action' });
-        hide.dataset.action = 'hide';
-        cellEl.replaceChildren(h('span', { className: 'name-text' }), open, hide);
-      }
-      const isHidden = hidden.has(row.id);
-      cellEl.children[0]!.textContent = row.name || row.id;
-      const hide = cellEl.children[2] as HTMLElement;
-      hide.textContent = isHidden ? '◌' : '⊘';
-      hide.title = isHidden ? 'Unhide' : 'Hide';
-      cellEl.title = `${row.name} (${row.id})`;
-    } else {
-      const text = cellText(row, column);
-      const node = cellEl.firstChild;
-      if (node && node.nodeType === Node.TEXT_NODE && !node.nextSibling) {
-        if (node.nodeValue !== text) node.nodeValue = text;
-      } else cellEl.textContent = text;
-      const title = text.length > 14 ? text : '';
-      if (cellEl.title !== title) cellEl.title = title;
-      const className = `gcell kind-${columnKind(column)}${column === 'status' ? ` status status-${row.status}` : ''}`;
-      if (cellEl.className !== className) cellEl.className = className;
-    }
+function setText(cell: CellView, text: string): void {
+  if (cell.text === text && cell.textNode) return;
+  cell.text = text;
+  if (cell.textNode) cell.textNode.nodeValue = text;
+  else {
+    cell.textNode = document.createTextNode(text);
+    cell.el.replaceChildren(cell.textNode);
   }
 }
 
-function renderRows(force = false): void {
-  const top = Math.max(0, viewport.scrollTop - header.offsetHeight);
-  const height = viewport.clientHeight;
-  const from = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-  const to = Math.min(items.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
-  if (!force && from === renderedRange.from && to === renderedRange.to) return;
-  renderedRange = { from, to };
-  const needed = to - from;
-  while (pool.length < needed) {
-    const el = rowElement();
-    pool.push(el);
-    body.appendChild(el);
+function setTitle(cell: CellView, title: string): void {
+  if (cell.title === title) return;
+  cell.title = title;
+  cell.el.title = title;
+}
+
+function setClass(el: HTMLElement, className: string): void {
+  if (el.className !== className) el.className = className;
+}
+
+function fillCell(cell: CellView, index: number, column: string, row: RunRow, isSelected: boolean): void {
+  const el = cell.el;
+  if (cell.index !== index) {
+    cell.index = index;
+    el.setAttribute('aria-colindex', String(index + 1));
   }
-  for (let k = 0; k < pool.length; k++) {
-    const el = pool[k]!;
-    if (k < needed) {
-      el.hidden = false;
-      fillRow(el, from + k);
-    } else el.hidden = true;
+  if (cell.column !== column) {
+    // Another column in this slot: start from an empty cell.
+    cell.column = column;
+    cell.row = null;
+    cell.text = '';
+    cell.textNode = null;
+    el.replaceChildren();
+    delete el.dataset.action;
+    if (column === 'name') {
+      el.className = 'gcell name';
+      const open = h('span', { className: 'row-action', attrs: { title: 'Open run details' } }, '↗');
+      open.dataset.action = 'open';
+      const hide = h('span', { className: 'row-action hide-action' });
+      hide.dataset.action = 'hide';
+      el.append(h('span', { className: 'name-text' }), open, hide);
+    } else if (column === 'star') el.dataset.action = 'star';
+  }
+  if (column === 'select') {
+    setText(cell, isSelected ? '☑' : '☐');
+    setClass(el, 'gcell select');
+    setTitle(cell, isSelected ? 'Selected' : 'Select');
+  } else if (column === 'star') {
+    setText(cell, row.starred ? '★' : '☆');
+    setClass(el, `gcell star${row.starred ? ' starred' : ''}${trusted ? '' : ' disabled'}`);
+    setTitle(cell, trusted ? (row.starred ? 'Unstar' : 'Star') : 'Starring needs a trusted workspace');
+  } else if (column === 'name') {
+    const isHidden = hidden.has(row.id);
+    const nameText = el.children[0]!;
+    const name = row.name || row.id;
+    if (nameText.textContent !== name) nameText.textContent = name;
+    const hide = el.children[2] as HTMLElement;
+    const mark = isHidden ? '◌' : '⊘';
+    if (hide.textContent !== mark) {
+      hide.textContent = mark;
+      hide.title = isHidden ? 'Unhide' : 'Hide';
+    }
+    setTitle(cell, `${row.name} (${row.id})`);
+  } else if (cell.row !== row) {
+    // A data cell depends on the row and the column only: unchanged row object, nothing to do.
+    cell.row = row;
+    const text = cellText(row, column);
+    setText(cell, text);
+    setTitle(cell, text.length > 14 ? text : '');
+    setClass(el, `gcell kind-${columnKind(column)}${column === 'status' ? ` status status-${row.status}` : ''}`);
+  }
+}
+
+function fillRow(rv: RowView, index: number): void {
+  const item = items[index]!;
+  const el = rv.el;
+  if (el.hidden) el.hidden = false;
+  if (rv.index !== index) {
+    rv.index = index;
+    el.dataset.index = String(index);
+    el.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+    // Rows overlap by their bottom border; a later row paints over an earlier one whatever the
+    // order of the reused elements in the DOM.
+    el.style.zIndex = String(index);
+    el.id = `row-${index}`;
+    el.setAttribute('aria-rowindex', String(index + 2));
+  }
+  if (item.kind === 'group') {
+    rv.className = 'grid-row group-row';
+    el.className = rv.className;
+    rv.selected = '';
+    el.removeAttribute('aria-selected');
+    el.dataset.runId = '';
+    rv.group = true;
+    rv.cells = [];
+    const cell = h('div', { className: 'gcell group-label', attrs: { role: 'gridcell', 'aria-colindex': '1' } }, item.label, h('span', { className: 'muted' }, ` — ${item.count} run${item.count === 1 ? '' : 's'}`));
+    el.replaceChildren(cell);
+    return;
+  }
+  if (rv.group) {
+    rv.group = false;
+    el.replaceChildren();
+  }
+  const row = item.row;
+  const isSelected = selected.has(row.id);
+  const className = `grid-row${isSelected ? ' selected' : ''}${index === activeIndex ? ' active' : ''}${hidden.has(row.id) ? ' is-hidden' : ''} status-${row.status}`;
+  if (rv.className !== className) {
+    rv.className = className;
+    el.className = className;
+  }
+  const ariaSelected = String(isSelected);
+  if (rv.selected !== ariaSelected) {
+    rv.selected = ariaSelected;
+    el.setAttribute('aria-selected', ariaSelected);
+  }
+  if (el.dataset.runId !== row.id) el.dataset.runId = row.id;
+  const { from, to } = colRange;
+  const n = to - from;
+  while (rv.cells.length < n) {
+    const cellEl = h('div', { className: 'gcell', attrs: { role: 'gridcell' } });
+    el.appendChild(cellEl);
+    rv.cells.push({ el: cellEl, index: -1, column: '', row: null, text: '', title: '', textNode: null });
+  }
+  while (rv.cells.length > n) rv.cells.pop()!.el.remove();
+  const columns = geometry.columns;
+  for (let k = 0; k < n; k++) fillCell(rv.cells[k]!, from + k, columns[from + k]!, row, isSelected);
+}
+
+function renderRows(force = false): void {
+  if (!view.height) measure();
+  // Reads first (scroll offsets; sizes are cached), then writes only.
+  const scrollTop = viewport.scrollTop;
+  const scrollLeft = viewport.scrollLeft;
+  const g = columnGeometry();
+  const cols = columnsInView(g, scrollLeft);
+  const columnsChanged = applyColumns(g, cols.from, cols.to);
+  const top = Math.max(0, scrollTop - view.header);
+  const from = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+  const to = Math.min(items.length, Math.ceil((top + view.height) / ROW_HEIGHT) + OVERSCAN);
+  if (!force && !columnsChanged && from === rowRange.from && to === rowRange.to) return;
+  rowRange = { from, to };
+  for (const [index, rv] of live) {
+    if (index >= from && index < to) continue;
+    live.delete(index);
+    spare.push(rv);
+  }
+  for (let i = from; i < to; i++) {
+    let rv = live.get(i);
+    // A row still in view keeps its element and content unless something else changed.
+    if (rv && !force && !columnsChanged) continue;
+    if (!rv) {
+      rv = spare.pop() ?? rowView();
+      live.set(i, rv);
+    }
+    fillRow(rv, i);
+  }
+  for (const rv of spare) {
+    if (!rv.el.hidden) rv.el.hidden = true;
+    rv.index = -1;
   }
   const active = items[activeIndex] ? `row-${activeIndex}` : '';
   if (active && activeIndex >= from && activeIndex < to) viewport.setAttribute('aria-activedescendant', active);
@@ -470,21 +631,26 @@ viewport.addEventListener('scroll', () => {
     renderRows();
   });
 });
-new ResizeObserver(() => renderRows(true)).observe(viewport);
+new ResizeObserver(() => {
+  // Called after layout: reading sizes here forces nothing.
+  const before = `${view.width}x${view.height}x${view.header}`;
+  measure();
+  if (`${view.width}x${view.height}x${view.header}` !== before) renderRows(true);
+}).observe(viewport);
 
 function moveActive(to: number): void {
   if (items.length === 0) return;
   activeIndex = Math.max(0, Math.min(items.length - 1, to));
   const y = activeIndex * ROW_HEIGHT;
   const top = viewport.scrollTop;
-  const visible = viewport.clientHeight - header.offsetHeight;
+  const visible = view.height - view.header;
   if (y < top) viewport.scrollTop = y;
   else if (y + ROW_HEIGHT > top + visible) viewport.scrollTop = y + ROW_HEIGHT - visible;
   renderRows(true);
 }
 
 viewport.addEventListener('keydown', (event) => {
-  const page = Math.max(1, Math.floor(viewport.clientHeight / ROW_HEIGHT) - 1);
+  const page = Math.max(1, Math.floor(view.height / ROW_HEIGHT) - 1);
   const item = items[activeIndex];
   switch (event.key) {
     case 'ArrowDown':
