@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { ProvenantConfig } from '../core/config/config';
 import type { RunsModel } from './runsModel';
+import type { ExperimentsHub } from './experiments/hub';
 
 /**
  * What every area of the extension (runs, data, experiments, analysis, governance) is given at
@@ -12,6 +13,8 @@ export interface ProvenantContext {
   root: string;
   output: vscode.LogOutputChannel;
   runs: RunsModel;
+  /** Experiment branches, journal and stars as last read by the experiments area. */
+  experiments: ExperimentsHub;
   /** `provenant.*` settings of the workspace. */
   settings(): vscode.WorkspaceConfiguration;
   /** `.provenant/config.yaml`, or undefined (logged) when it is invalid. */

@@ -5,7 +5,7 @@ import type { ExperimentInfo } from '../core/experiments/experiments';
 import type { JournalEntry } from '../core/experiments/journal';
 import type { RunsModel } from './runsModel';
 import { currentBranchName } from './workspace';
-import { experimentsHub } from './experiments/hub';
+import type { ExperimentsHub } from './experiments/hub';
 
 export type Node =
   | { kind: 'experiment'; name: string; current: boolean; runs: RunRecord[]; info?: ExperimentInfo; notes: JournalEntry[] }
@@ -45,7 +45,12 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node> {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
 
-  constructor(private readonly root: string, private readonly model: RunsModel, private readonly keyMetric: () => string | undefined) {
+  constructor(
+    private readonly root: string,
+    private readonly model: RunsModel,
+    private readonly experimentsHub: ExperimentsHub,
+    private readonly keyMetric: () => string | undefined,
+  ) {
     model.onDidChange(() => this.emitter.fire(undefined));
     experimentsHub.onDidChange(() => this.emitter.fire(undefined));
   }
@@ -55,7 +60,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node> {
   }
 
   getChildren(node?: Node): Node[] {
-    const stars = experimentsHub.snapshot?.stars ?? new Set<string>();
+    const stars = this.experimentsHub.snapshot?.stars ?? new Set<string>();
     if (node?.kind === 'experiment') {
       const archived = node.info?.archived ?? false;
       return [
@@ -65,7 +70,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node> {
     }
     if (node?.kind === 'archived') return node.experiments;
     if (node) return [];
-    const snapshot = experimentsHub.snapshot;
+    const snapshot = this.experimentsHub.snapshot;
     const problems = this.model.problems.map((problem): Node => ({ kind: 'problem', problem }));
     if (!snapshot) return [...this.byRunBranch(), ...problems];
     const live = snapshot.experiments.filter((e) => !e.archived);

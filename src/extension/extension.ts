@@ -14,6 +14,7 @@ import { requireTrust, workspaceRoot } from './workspace';
 import { activateRunPanel } from './webview/runPanel';
 import type { ProvenantContext } from './context';
 import { activateExperiments } from './experiments/activate';
+import { ExperimentsHub } from './experiments/hub';
 import { activateAnalysis } from './analysis';
 import { activateData } from './data';
 import { activateGovernance } from './governance';
@@ -72,14 +73,16 @@ export function activate(context: vscode.ExtensionContext): void {
   for (const problem of model.problems) output.warn(`Skipped ${problem.file}: ${problem.message}`);
 
   const keyMetric = () => settings().get<string>('keyMetric') || config()?.keyMetric;
-  const experiments = new ExperimentsTree(root, model, keyMetric);
+  const experimentsHub = new ExperimentsHub();
+  context.subscriptions.push(experimentsHub);
+  const experiments = new ExperimentsTree(root, model, experimentsHub, keyMetric);
   const interpreter = () => settings().get<string>('pythonPath') || config()?.python || DEFAULT_PYTHON;
-  const ctx: ProvenantContext = { extension: context, root, output, runs: model, settings, config, interpreter, command, cliPath: join(context.extensionPath, 'dist', 'cli.js') };
+  const ctx: ProvenantContext = { extension: context, root, output, runs: model, experiments: experimentsHub, settings, config, interpreter, command, cliPath: join(context.extensionPath, 'dist', 'cli.js') };
   const environment = new EnvironmentTree(root, model, interpreter);
   context.subscriptions.push(
     vscode.window.createTreeView('provenant.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true }),
     vscode.window.registerTreeDataProvider('provenant.environment', environment),
-    createStatusBar(root, model),
+    createStatusBar(root, model, experimentsHub),
     vscode.workspace.onDidGrantWorkspaceTrust(() => environment.refresh()),
   );
 

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { RunsModel } from './runsModel';
 import { currentBranchName } from './workspace';
-import { experimentsHub } from './experiments/hub';
+import type { ExperimentsHub } from './experiments/hub';
 
 const STATUS_TEXT = { running: '$(sync~spin) running', succeeded: '$(pass) succeeded', failed: '$(error) failed', interrupted: '$(debug-stop) interrupted' } as const;
 
 /** Current experiment (branch) and the last run's status; a click offers to switch experiments or start a new one. */
-export function createStatusBar(root: string, model: RunsModel): vscode.Disposable {
+export function createStatusBar(root: string, model: RunsModel, experimentsHub: ExperimentsHub): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('provenant.status', vscode.StatusBarAlignment.Left, 50);
   item.name = 'Provenant';
   item.command = 'provenant.exp.menu';

@@ -67,6 +67,12 @@ test('experiments from the sidebar: new, run, dirty switch prompt (cancel keeps 
     }, 120_000);
     assert.equal(run.status, 'succeeded');
     assert.equal(run.experiment, 'exp/e2e');
+    // VS Code closes the run's terminal when the CLI exits, and that moves the focus: wait for it,
+    // or it would close the quick pick of the next step.
+    await page
+      .locator('.part.panel .single-terminal-tab, .part.panel .terminal-tabs-entry', { hasText: 'Provenant run' })
+      .first()
+      .waitFor({ state: 'detached', timeout: 60_000 });
     await pane.locator('.monaco-list-row', { hasText: 'exp/e2e' }).first().waitFor({ state: 'visible', timeout: 30_000 });
 
     // Switch back with a dirty tree: the prompt appears; Cancel keeps everything.

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import type { ProvenantContext } from '../context';
 import { requireTrust } from '../workspace';
-import { experimentsHub } from './hub';
 import type { Node } from '../experimentsTree';
 import { ProvenantError, describeError } from '../../core/util/errors';
 import type { RunRecord } from '../../core/runs/types';
@@ -12,6 +11,7 @@ type Core = typeof import('../../core/experiments/experiments');
 
 /** Experiment branches in VS Code: commands, menus, the status bar's menu, refresh on git changes, the comparison document. */
 export function activateExperiments(ctx: ProvenantContext): void {
+  const experimentsHub = ctx.experiments;
   const { root, output, extension } = ctx;
   // The git code loads on first use, off the activation path.
   let core: Promise<Core> | undefined;

@@ -9,7 +9,8 @@ export interface ExperimentsSnapshot {
   stars: Set<string>;
 }
 
-class ExperimentsHub {
+/** Created once per activation (see extension.ts) and shared through the ProvenantContext. */
+export class ExperimentsHub implements vscode.Disposable {
   private current: ExperimentsSnapshot | null = null;
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
@@ -22,6 +23,8 @@ class ExperimentsHub {
     this.current = snapshot;
     this.emitter.fire();
   }
-}
 
-export const experimentsHub = new ExperimentsHub();
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
