@@ -9,6 +9,7 @@ import { RunsModel } from './runsModel';
 import { ExperimentsTree } from './experimentsTree';
 import { EnvironmentTree } from './environmentTree';
 import { createStatusBar } from './statusBar';
+import { notifyRunEnds } from './runNotifications';
 import { runExperimentInTerminal } from './runExperiment';
 import { requireTrust, workspaceRoot } from './workspace';
 import { activateRunPanel } from './webview/runPanel';
@@ -96,6 +97,8 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
   context.subscriptions.push(model.onDidChange((listing) => listing.runs.filter((r) => r.status === 'running' || Date.now() - Date.parse(r.endedAt ?? r.startedAt) < 60_000).forEach((r) => runPanels.refresh(r.id))));
+
+  context.subscriptions.push(notifyRunEnds(model, keyMetric, (id) => runPanels.show(id)));
 
   command('provenant.runExperiment', () => {
     if (!requireTrust('Run Experiment')) return;

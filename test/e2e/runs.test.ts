@@ -307,6 +307,9 @@ test('"Run Experiment" from the command palette runs the train command in a term
     assert.match(await rowDescription(row), new RegExp(`^roc_auc ${escapeRegExp(treeMetric(finished.metrics.roc_auc!))} · `));
     assert.match(await rowDescription(experimentsRow(page, 'main')), /^current · 1 run$/);
     assert.equal(await welcome.isVisible(), false, 'the welcome made way for the run');
+    // The outcome is announced, since the terminal closes when the run succeeds.
+    const toast = page.locator('.notification-toast', { hasText: `run ${finished.name} succeeded · roc_auc ${treeMetric(finished.metrics.roc_auc!)}` });
+    await toast.first().waitFor({ state: 'visible', timeout: 30_000 });
     assert.deepEqual(await experimentsLabels(page), ['main', finished.name], 'the branch and its one run, nothing else (no "Unreadable run")');
 
     await session.screenshot('runs-run-experiment');
