@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { readFileSync, statSync } from 'node:fs';
-import { listRuns, runFile, type RunListing } from '../core/runs/store';
+import { listRuns, runFile, type RunCache, type RunListing } from '../core/runs/store';
 
 /** How often runs being set up or running are checked (see `pollPending`). */
 const RUNNING_POLL_MS = 2000;
@@ -11,6 +11,8 @@ const RUNNING_POLL_MS = 2000;
  */
 export class RunsModel implements vscode.Disposable {
   private listing: RunListing = { runs: [], problems: [] };
+  /** Parsed records by id, re-read only when their run.json changes (see listRuns). */
+  private readonly cache: RunCache = new Map();
   private timer: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<RunListing>();
@@ -51,7 +53,7 @@ export class RunsModel implements vscode.Disposable {
 
   reload(): void {
     this.timer = undefined;
-    const listing = listRuns(this.root);
+    const listing = listRuns(this.root, this.cache);
     // A run folder without run.json is a run still being set up (code snapshot, environment and
     // data hashes come first), not an unreadable one: it is left out until its record exists.
     const stamps = new Map(listing.problems.map((p) => [p.id, this.recordStamp(p.id)]));

@@ -1,8 +1,9 @@
 import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+import { REPO_ROOT } from './paths';
+export { REPO_ROOT };
 export const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 
 function ensureBuilt(): void {

@@ -8,21 +8,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFi
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { launchChromium, screenshotPath } from './chromium';
+import { REPO_ROOT, SCREENSHOT_DIR } from './paths';
+export { REPO_ROOT, SCREENSHOT_DIR };
 
 export const CODE_SERVER_VERSION = '4.100.3';
-export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
-const CHROMIUM = process.env.PROVENANT_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WORKBENCH_TIMEOUT_MS = 60_000;
 
 export interface CodeServerOptions {
@@ -313,7 +304,7 @@ export async function startCodeServer({ workspace, trusted = true, settings, key
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/healthz`, child, readLog, WORKBENCH_TIMEOUT_MS);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     const url = `${base}/?folder=${encodeURIComponent(folder)}`;
@@ -326,8 +317,7 @@ export async function startCodeServer({ workspace, trusted = true, settings, key
       close,
       log: readLog,
       async screenshot(name: string) {
-        mkdirSync(SCREENSHOT_DIR, { recursive: true });
-        const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+        const path = screenshotPath(name);
         await page.screenshot({ path });
         return path;
       },

@@ -10,26 +10,17 @@
  * a served stylesheet of --vscode-* variables close to VS Code's default and high-contrast themes, and writes screenshots to `test-results/screenshots/`.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, screenshotPath } from './chromium';
+import { REPO_ROOT, SCREENSHOT_DIR } from './paths';
+export { REPO_ROOT, SCREENSHOT_DIR };
 import { renderPanelHtml } from '../../src/extension/webview/html';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const DIST_WEBVIEW = join(REPO_ROOT, 'dist', 'webview');
-export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
 
-const CHROMIUM = process.env.PROVENANT_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export type Theme = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 
@@ -380,8 +371,7 @@ export class PanelPage {
 
   /** A full-page PNG in test-results/screenshots/<name>.png; returns its path. */
   async screenshot(name: string): Promise<string> {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+    const path = screenshotPath(name);
     await this.page.screenshot({ path, fullPage: true });
     return path;
   }
@@ -451,7 +441,7 @@ export class WebviewHarness {
     });
     const { port } = server.address() as AddressInfo;
     try {
-      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+      const browser = await launchChromium();
       return new WebviewHarness(server, browser, `http://127.0.0.1:${port}`);
     } catch (err) {
       server.close();

@@ -65,20 +65,44 @@ export interface RunListing {
   problems: RunProblem[];
 }
 
+/**
+ * Records already read, by run id, with the stat data of their run.json: a long-lived reader
+ * (the extension) passes the same cache to every `listRuns`, so only changed records are read
+ * and validated again.
+ */
+export type RunCache = Map<string, { mtimeMs: number; size: number; record: RunRecord }>;
+
 /** Every readable run, newest first; unreadable folders go to `problems`, never an exception. */
-export function listRuns(root: string): RunListing {
+export function listRuns(root: string, cache?: RunCache): RunListing {
   const dir = join(root, RUNS_DIR);
   const listing: RunListing = { runs: [], problems: [] };
   if (!existsSync(dir)) return listing;
+  const seen = new Set<string>();
   for (const name of readdirSync(dir).sort().reverse()) {
     if (!isRunId(name) || !statSync(join(dir, name)).isDirectory()) continue;
     try {
-      listing.runs.push(readRun(root, name));
+      listing.runs.push(cache ? readRunCached(root, name, cache) : readRun(root, name));
+      seen.add(name);
     } catch (err) {
       listing.problems.push({ id: name, file: `${RUNS_DIR}/${name}/run.json`, message: describeError(err) });
     }
   }
+  if (cache) for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
   return listing;
+}
+
+function readRunCached(root: string, id: string, cache: RunCache): RunRecord {
+  let stat;
+  try {
+    stat = statSync(runFile(root, id, 'run.json'));
+  } catch {
+    return readRun(root, id); // gives the error that names the missing file
+  }
+  const hit = cache.get(id);
+  if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.record;
+  const record = readRun(root, id);
+  cache.set(id, { mtimeMs: stat.mtimeMs, size: stat.size, record });
+  return record;
 }
 
 /** Resolves a unique prefix of a run id (or a run name) to the id. */

@@ -4,6 +4,9 @@ import { diffEnvironments } from '../../../src/core/env/diff';
 import { environmentFingerprint, lockfileHashes } from '../../../src/core/env/snapshot';
 import { validateRunRecord } from '../../../src/core/runs/schema';
 import { sampleRun } from '../../fixtures/runRecord';
+import { listRuns, type RunCache } from '../../../src/core/runs/store';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tempDir, writeFiles } from '../../helpers/git';
 
 test('environment diff lists added, removed and changed packages and other drift', () => {
@@ -50,4 +53,27 @@ test('the run record schema accepts a full record and names what is wrong in a b
   assert.throws(() => validateRunRecord({ ...run, schema: 'provenant.run/2' }, 'run.json'), /unknown run record schema "provenant.run\/2"/);
   const { seeds: _dropped, ...withoutSeeds } = run;
   assert.throws(() => validateRunRecord(withoutSeeds, 'run.json'), /seeds/);
+});
+
+test('listRuns with a cache reads a record again only when its run.json changes', () => {
+  const root = tempDir();
+  const run = sampleRun();
+  const file = join(root, '.provenant', 'runs', run.id, 'run.json');
+  writeFiles(root, { [`.provenant/runs/${run.id}/run.json`]: JSON.stringify(run) });
+  const then = new Date('2026-01-01T00:00:00Z');
+  utimesSync(file, then, then);
+  const cache: RunCache = new Map();
+  assert.equal(listRuns(root, cache).runs[0]!.name, run.name);
+  // Same size and mtime: the cached record is served without reading the file.
+  writeFileSync(file, JSON.stringify({ ...run, name: run.name.replace(/./, 'X') }));
+  utimesSync(file, then, then);
+  assert.equal(listRuns(root, cache).runs[0]!.name, run.name);
+  // A real change (new mtime) is read and validated again.
+  utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  assert.equal(listRuns(root, cache).runs[0]!.name, run.name.replace(/./, 'X'));
+  writeFileSync(file, '{ broken');
+  assert.equal(listRuns(root, cache).problems.length, 1, 'a damaged record is reported, not served from the cache');
+  rmSync(join(root, '.provenant', 'runs', run.id), { recursive: true });
+  assert.deepEqual(listRuns(root, cache).runs, []);
+  assert.equal(cache.size, 0, 'removed runs leave the cache');
 });

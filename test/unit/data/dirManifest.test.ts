@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   buildManifest,
   compareCodePoints,
@@ -14,6 +14,7 @@ import {
 } from '../../../src/core/data/dirManifest';
 import { hashDirectory } from '../../../src/core/data/hashData';
 import { ProvenantError } from '../../../src/core/util/errors';
+import { writeFiles } from '../../helpers/git';
 
 const FOO = 'acbd18db4cc2f85cedef654fccc4a4d8';
 const BAR = '37b51d194a7513e45b56f6524f2d51f2';
@@ -25,10 +26,7 @@ let counter = 0;
 function tree(files: Record<string, string>): string {
   const root = join(base, `t${counter++}`);
   mkdirSync(root, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), content);
-  }
+  writeFiles(root, files);
   return root;
 }
 

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { walkDirectory } from '../../../src/core/data/walk';
 import { hashDirectory } from '../../../src/core/data/hashData';
 import { ProvenantError } from '../../../src/core/util/errors';
+import { writeFiles } from '../../helpers/git';
 
 const base = mkdtempSync(join(tmpdir(), 'provenant-walk-'));
 test.after(() => rmSync(base, { recursive: true, force: true }));
@@ -14,10 +15,7 @@ let counter = 0;
 function tree(files: Record<string, string>): string {
   const root = join(base, `t${counter++}`);
   mkdirSync(root, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), content);
-  }
+  writeFiles(root, files);
   return root;
 }
 
