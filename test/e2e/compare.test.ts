@@ -44,12 +44,27 @@ test('select two runs in the tree, Compare Runs: the known differences, a snapsh
     await rowB.waitFor({ state: 'visible', timeout: 30_000 });
 
     // Select both (a click opens Run details too), then the context menu's Compare Runs.
-    await rowA.click();
-    await rowB.click({ modifiers: ['Control'] });
+    // On a busy machine the Run details panel opened by the first click can take the focus back
+    // from the tree: make sure both rows are selected before asking for the context menu.
+    const selected = async () => (await rowA.getAttribute('aria-selected')) === 'true' && (await rowB.getAttribute('aria-selected')) === 'true';
+    for (let attempt = 0; attempt < 3 && !(await selected()); attempt++) {
+      await rowA.click();
+      await page.waitForTimeout(1000);
+      await rowB.click({ modifiers: ['Control'] });
+      await page.waitForTimeout(500);
+    }
+    assert.ok(await selected(), 'both runs are selected in the tree');
     await rowB.click({ button: 'right' });
     const item = page.locator('.context-view .action-item', { hasText: 'Compare Runs' }).first();
     await item.waitFor({ state: 'visible', timeout: 10_000 });
     await item.click();
+    // A click that lands while the menu is still settling is ignored by the menu: choose the
+    // (highlighted) entry with the keyboard then.
+    const menu = page.locator('.context-view .monaco-menu').first();
+    if (!(await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false))) {
+      await item.hover();
+      await page.keyboard.press('Enter');
+    }
 
     await page.locator('.tabs-container .tab', { hasText: 'Compare' }).first().waitFor({ state: 'visible', timeout: 60_000 });
     const frame = await webviewFrame(page, '#summary-line', /Differences:/);

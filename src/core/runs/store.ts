@@ -88,6 +88,8 @@ export function listRuns(root: string, cache?: RunCache): RunListing {
     }
   }
   if (cache) for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
+  // Ids sort by start second only (their tail is random): order by the start instant itself.
+  listing.runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || (a.id < b.id ? 1 : -1));
   return listing;
 }
 

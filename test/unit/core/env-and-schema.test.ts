@@ -77,3 +77,11 @@ test('listRuns with a cache reads a record again only when its run.json changes'
   assert.deepEqual(listRuns(root, cache).runs, []);
   assert.equal(cache.size, 0, 'removed runs leave the cache');
 });
+
+test('runs started in the same second are listed newest first by their start instant, not by the random tail of their ids', () => {
+  const root = tempDir();
+  const first = sampleRun({ id: '20260101-120000-ffffff', startedAt: '2026-01-01T12:00:00.100Z' });
+  const second = sampleRun({ id: '20260101-120000-000000', startedAt: '2026-01-01T12:00:00.900Z' });
+  for (const run of [first, second]) writeFiles(root, { [`.provenant/runs/${run.id}/run.json`]: JSON.stringify(run) });
+  assert.deepEqual(listRuns(root).runs.map((r) => r.id), [second.id, first.id]);
+});
