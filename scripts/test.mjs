@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const suites = process.argv.slice(2);
-const chosen = suites.length ? suites : ['unit', 'integration', 'webview', 'e2e'];
+const chosen = suites.length ? suites : ['unit', 'integration', 'reliability', 'webview', 'e2e'];
 
 function testFiles(dir) {
   const out = [];
