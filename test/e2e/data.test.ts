@@ -18,6 +18,7 @@ test('Data view: a tracked dataset shows its status, and a modified file turns i
     'data/train.csv': 'x,y\n1,0\n2,1\n',
     'data/test.csv': 'x,y\n3,1\n',
   });
+  git(root, 'rm', '-r', '-q', '--cached', 'data'); // DVC refuses to add what git tracks
   const added = cli(root, ['data', 'add', 'data']);
   assert.equal(added.status, 0, added.stderr);
   git(root, 'add', '-A');
@@ -60,6 +61,7 @@ test('Data view: a tracked dataset shows its status, and a modified file turns i
 
 test('Restricted Mode: the Data view still reads the status, but Track, Checkout, Push and Pull are not offered', { timeout: TIMEOUT }, async () => {
   const root = makeRepo({ '.provenant/config.yaml': 'train: python3 train.py\n', 'data/a.csv': 'a\n' });
+  git(root, 'rm', '-r', '-q', '--cached', 'data'); // DVC refuses to add what git tracks
   assert.equal(cli(root, ['data', 'add', 'data']).status, 0);
   git(root, 'add', '-A');
   git(root, 'commit', '-q', '-m', 'track data');

@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../helpers/cli';
-import { git, makeRepo } from '../helpers/git';
+import { git, makeRepo, writeFiles } from '../helpers/git';
 
 const roots: string[] = [];
 test.after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+/** A git repository holding `files` uncommitted: DVC (and Provenant) refuse to add what git tracks. */
 function repo(files: Record<string, string>): string {
-  const root = makeRepo(files);
+  const root = makeRepo();
+  writeFiles(root, files);
   roots.push(root);
   return root;
 }

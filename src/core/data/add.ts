@@ -1,15 +1,18 @@
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import { ProvenantError } from '../util/errors';
 import { resolveInWorkspace, toPosixRelative } from '../util/paths';
 import type { DirEntry } from './dirManifest';
-import { dvcFileFor, freshDvcFileText, parseDvcFile, updateDvcFileText, type DvcFile } from './dvcFile';
+import { DVC_FILE_SUFFIX, dvcFileFor, freshDvcFileText, parseDvcFile, updateDvcFileText, type DvcFile } from './dvcFile';
 import { initDvcRepo, withRepoLock, type DvcRepo } from './dvcRepo';
 import { hashDataDependencies, hashDirectory, type HashDataOptions } from './hashData';
 import { hashFiles } from './hashPool';
 import { changedWhileHashing, md5Dos2UnixFile } from './md5';
 import { hasObject, isLinkedTo, linkObject, objectPath, objectsDir, storeBytesObject } from './objectStore';
+import { DVC_LOCK, DVC_YAML } from './pipeline';
+import { WorkspaceGuard } from './safePath';
 import { rememberCompleteInCache } from './status';
 import { legacyHash, probe } from './workspaceHash';
 
@@ -84,9 +87,21 @@ function storeLegacyFile(repo: DvcRepo, abs: string, md5: string): void {
   }
 }
 
-/** Escapes gitignore specials as pathspec's `GitWildMatchPattern.escape` does. */
-function gitignoreEscape(name: string): string {
-  return name.replace(/[[\]!*#?]/g, (c) => `\\${c}`);
+/**
+ * A name as a `.gitignore` line must spell it to match exactly that name: `\`, `*`, `?`, `[`, `]`,
+ * `!` and `#` are escaped (pathspec's `GitWildMatchPattern.escape` escapes all but `\`), and so are
+ * trailing spaces, which git would drop. A line break cannot be expressed at all: refused.
+ */
+export function gitignoreEscape(name: string): string {
+  if (/[\r\n]/.test(name)) {
+    throw new ProvenantError(`the name ${JSON.stringify(name)} holds a line break, which a .gitignore line cannot express`, {
+      hint: 'Rename it without the line break, then add it again.',
+      code: 'E_UNSAFE_NAME',
+    });
+  }
+  const escaped = name.replace(/[\\[\]!*#?]/g, (c) => `\\${c}`);
+  const trailing = /( +)$/.exec(escaped)?.[1]?.length ?? 0;
+  return trailing ? `${escaped.slice(0, -trailing)}${'\\ '.repeat(trailing)}` : escaped;
 }
 
 /** Adds `/name` to the `.gitignore` beside the output, as DVC does (once; the file's last newline kept). */
@@ -105,20 +120,14 @@ export function addToGitignore(root: string, absOutput: string): string | undefi
   return toPosixRelative(root, gitignore);
 }
 
-/** A path whose ancestors inside the workspace include a symbolic link cannot be added (DVC #4778). */
-function refuseLinkedAncestors(root: string, abs: string, path: string): void {
-  const parts = relative(root, abs).split(sep);
-  let cur = root;
-  for (const part of parts.slice(0, -1)) {
-    cur = join(cur, part);
-    if (lstatSync(cur, { throwIfNoEntry: false })?.isSymbolicLink()) {
-      throw new ProvenantError(`cannot add "${path}": it lies inside the symbolic link "${toPosixRelative(root, cur)}"`, {
-        file: path,
-        hint: 'Add the link target instead, as DVC requires.',
-        code: 'E_SYMLINK_PARENT',
-      });
-    }
-  }
+/** DVC refuses to take over what git tracks (`OutputAlreadyTrackedError`); so do we, in its words. */
+function refuseGitTracked(root: string, rel: string): void {
+  const res = spawnSync('git', ['ls-files', '-z', '--', `:(literal)${rel}`], { cwd: root, encoding: 'utf8' });
+  if (res.status !== 0 || !res.stdout) return; // not a git repository, no git, or not tracked
+  throw new ProvenantError(
+    `output '${rel}' is already tracked by SCM (e.g. Git).\n    You can remove it from Git, then add to DVC.\n        To stop tracking from Git:\n            git rm -r --cached '${rel}'\n            git commit -m "stop tracking ${rel}"`,
+    { file: rel, code: 'E_TRACKED_BY_GIT' },
+  );
 }
 
 export interface AddResult {
@@ -136,13 +145,17 @@ export interface AddOptions extends HashDataOptions {
   onWarning?: (message: string) => void;
 }
 
-function checkTarget(root: string, path: string): { abs: string; rel: string } {
+function checkTarget(guard: WorkspaceGuard, root: string, path: string): { abs: string; rel: string } {
   const abs = resolveInWorkspace(root, path);
   const rel = toPosixRelative(root, abs);
-  if (rel === '' || rel.split('/').some((p) => p === '.git' || p === '.dvc')) {
-    throw new ProvenantError(`cannot track "${path}": the workspace itself, .git and .dvc are not data`, { file: path, code: 'E_BAD_TARGET' });
+  if (rel === '') throw new ProvenantError(`cannot track "${path}": the workspace itself is not data`, { file: path, code: 'E_BAD_TARGET' });
+  const name = posix.basename(rel);
+  if (name.endsWith(DVC_FILE_SUFFIX) || name === DVC_YAML || name === DVC_LOCK) {
+    const meant = name.endsWith(DVC_FILE_SUFFIX) ? rel.slice(0, -DVC_FILE_SUFFIX.length) : undefined;
+    throw new ProvenantError(`cannot add "${rel}": it is a DVC file${meant ? `; did you mean \`provenant data add ${meant}\`?` : ' (DVC files cannot be outputs)'}`, { file: rel, code: 'E_DVC_FILE_TARGET' });
   }
-  refuseLinkedAncestors(root, abs, path);
+  guard.check(rel);
+  gitignoreEscape(name);
   const link = lstatSync(abs, { throwIfNoEntry: false });
   if (link === undefined) throw new ProvenantError(`"${path}" does not exist`, { file: path, hint: 'Check the path (relative to the current folder).', code: 'E_DATA_MISSING' });
   if (link.isSymbolicLink()) {
@@ -154,13 +167,13 @@ function checkTarget(root: string, path: string): { abs: string; rel: string } {
 }
 
 /** Links workspace copies to the cache when `cache.type` asks for hard or symbolic links first. */
-function relinkWorkspace(repo: DvcRepo, abs: string, version: StoredVersion): void {
+function relinkWorkspace(repo: DvcRepo, guard: WorkspaceGuard, rel: string, version: StoredVersion): void {
   const types = repo.config.linkTypes;
   if (types[0] !== 'hardlink' && types[0] !== 'symlink') return;
-  const files = version.entries ? version.entries.map((e) => ({ md5: e.md5, abs: join(abs, ...e.relpath.split('/')) })) : [{ md5: version.md5, abs }];
+  const files = version.entries ? version.entries.map((e) => ({ md5: e.md5, rel: `${rel}/${e.relpath}` })) : [{ md5: version.md5, rel }];
   for (const f of files) {
     const obj = objectPath(repo.config.cacheDir, f.md5);
-    if (!isLinkedTo(f.abs, obj)) linkObject(obj, f.abs, types, { empty: statSync(obj).size === 0 });
+    if (!isLinkedTo(guard.check(f.rel), obj)) linkObject(obj, guard, f.rel, types, { empty: statSync(obj).size === 0 });
   }
 }
 
@@ -172,7 +185,9 @@ function relinkWorkspace(repo: DvcRepo, abs: string, version: StoredVersion): vo
 export async function dataAdd(root: string, paths: readonly string[], options: AddOptions = {}): Promise<{ results: AddResult[]; initialized: boolean }> {
   const workspace = resolve(root);
   if (paths.length === 0) throw new ProvenantError('nothing to add: give one or more paths', { code: 'E_USAGE' });
-  const targets = paths.map((p) => ({ ...checkTarget(workspace, p), given: p }));
+  const guard = new WorkspaceGuard(workspace, 'add');
+  const targets = paths.map((p) => ({ ...checkTarget(guard, workspace, p), given: p }));
+  for (const t of targets) refuseGitTracked(workspace, t.rel);
   // Existing .dvc files are read (and must be valid) before anything is written.
   const existing = targets.map(({ abs, rel }) => {
     const { dvcFile, pathInFile } = dvcFileFor(rel);
@@ -212,7 +227,7 @@ export async function dataAdd(root: string, paths: readonly string[], options: A
           writeFileAtomic(absDvc, updateDvcFileText(parsed.text, dvcFile, entry.index, record));
           change = 'updated';
         }
-        relinkWorkspace(repo, abs, version);
+        relinkWorkspace(repo, guard, rel, version);
         const gitignore = addToGitignore(workspace, abs);
         out.push({ path: rel, dvcFile, md5: version.md5, size: version.size, ...(version.nfiles !== undefined ? { nfiles: version.nfiles } : {}), change, ...(gitignore ? { gitignore } : {}) });
       }

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { readRun, resolveRunId } from '../runs/store';
 import { ProvenantError } from '../util/errors';
 import { resolveInWorkspace } from '../util/paths';
@@ -8,6 +8,7 @@ import type { HashName } from './dvcFile';
 import { requireDvcRepo, withRepoLock, type DvcRepo } from './dvcRepo';
 import type { HashDataOptions } from './hashData';
 import { corruptObjectError, hasObject, linkObject, objectHash, objectPath, readDirObject, type LinkType } from './objectStore';
+import { WorkspaceGuard } from './safePath';
 import { collectTracked, findOutput } from './tracked';
 import { directoryEntries, hashWorkspacePaths, hashKey, probe } from './workspaceHash';
 
@@ -72,10 +73,18 @@ interface Plan {
 }
 
 /** Plans one version's checkout: what to write and remove, and what would be lost. */
-async function plan(repo: DvcRepo, v: Version, options: HashDataOptions): Promise<Plan> {
+async function plan(repo: DvcRepo, guard: WorkspaceGuard, v: Version, options: HashDataOptions): Promise<Plan> {
   const cacheDir = repo.config.cacheDir;
   const legacy = v.hashName === 'md5-dos2unix';
   const abs = resolveInWorkspace(repo.root, v.relPath, v.source);
+  guard.check(v.relPath, v.source);
+  if (lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() && v.md5.endsWith('.dir')) {
+    throw new ProvenantError(`refusing to check out "${v.relPath}" (from ${v.source}): it is a symbolic link, and its files would be written where it points`, {
+      file: v.source,
+      hint: 'Remove the link (or move it away), then check out again.',
+      code: 'E_SYMLINK',
+    });
+  }
   const p: Plan = { version: v, abs, legacy, writes: [], removes: [], replaceWhole: false, conflicts: [] };
   const kind = probe(repo.root, v.relPath);
   if (kind instanceof ProvenantError) throw kind;
@@ -99,6 +108,9 @@ async function plan(repo: DvcRepo, v: Version, options: HashDataOptions): Promis
 
   const target = readDirObject(cacheDir, v.md5, legacy);
   if (target === undefined) throw notInCache(v, `the directory manifest ${v.md5}`);
+  // Every name the manifest holds is checked (text, then folders on disk) before anything is written.
+  const manifest = `the manifest ${v.md5} of ${v.relPath} (${v.source})`;
+  for (const e of target) guard.check(`${v.relPath}/${e.relpath}`, manifest);
   const absent = target.filter((e) => !hasObject(cacheDir, e.md5, legacy));
   if (absent.length) throw notInCache(v, `${absent.length} of its ${target.length} files (e.g. ${absent[0]!.relpath})`);
   let current: DirEntry[] = [];
@@ -149,20 +161,22 @@ function verifyPlan(repo: DvcRepo, p: Plan): void {
   }
 }
 
-function apply(repo: DvcRepo, p: Plan): CheckoutResult {
+/** Every write and removal goes through `guard`, which checks the folders again right before it. */
+function apply(repo: DvcRepo, guard: WorkspaceGuard, p: Plan): CheckoutResult {
   const types = repo.config.linkTypes;
-  if (p.replaceWhole) rmSync(p.abs, { recursive: true, force: true });
+  const { relPath, source } = p.version;
+  if (p.replaceWhole) guard.remove(relPath, source, { recursive: true });
   for (const w of p.writes) {
-    const dest = w.relpath === '' ? p.abs : join(p.abs, ...w.relpath.split('/'));
+    const rel = w.relpath === '' ? relPath : `${relPath}/${w.relpath}`;
     const obj = objectPath(repo.config.cacheDir, w.md5, p.legacy);
     // A directory standing where a file goes (or the reverse, below) was planned as a conflict.
-    if (lstatSync(dest, { throwIfNoEntry: false })?.isDirectory()) rmSync(dest, { recursive: true, force: true });
-    linkObject(obj, dest, types, { isexec: w.relpath === '' && p.version.isexec === true, empty: statSync(obj).size === 0 });
+    if (lstatSync(guard.check(rel, source), { throwIfNoEntry: false })?.isDirectory()) guard.remove(rel, source, { recursive: true });
+    linkObject(obj, guard, rel, types, { isexec: w.relpath === '' && p.version.isexec === true, empty: statSync(obj).size === 0, source });
   }
   for (const r of p.removes) {
-    const abs = join(p.abs, ...r.split('/'));
+    const abs = guard.check(`${relPath}/${r}`, source);
     rmSync(abs, { force: true });
-    pruneEmptyDirs(dirname(abs), p.abs);
+    pruneEmptyDirs(dirname(abs), guard.check(relPath, source));
   }
   return { path: p.version.relPath, source: p.version.source, md5: p.version.md5, restored: p.writes.map((w) => w.relpath), removed: p.removes, linkTypes: types };
 }
@@ -205,13 +219,31 @@ export async function dataCheckout(root: string, targets: readonly string[] = []
   return withRepoLock(
     repo,
     async () => {
+      const guard = new WorkspaceGuard(repo.root, 'check out');
       const plans: Plan[] = [];
-      for (const v of versions) plans.push(await plan(repo, v, options));
+      for (const v of versions) plans.push(await plan(repo, guard, v, options));
       const conflicts = plans.flatMap((p) => p.conflicts);
       if (conflicts.length && !options.force) throw new UnsavedChangesError(conflicts);
       for (const p of plans) verifyPlan(repo, p);
-      return plans.map((p) => apply(repo, p));
+      return plans.map((p) => apply(repo, guard, p));
     },
     { writes: versions.map((v) => v.relPath), ...(options.onWarning ? { onWarning: options.onWarning } : {}) },
   );
+}
+
+/**
+ * Refuses (before `dvc pull` checks data out) any tracked output whose path is unsafe to write: in
+ * `.git`/`.dvc`, through a symbolic link, outside the workspace. Manifests already in the cache are
+ * checked too; those `dvc pull` fetches are DVC's to check.
+ */
+export function checkOutputPaths(root: string, targets: readonly string[] = []): void {
+  const workspace = resolve(root);
+  const guard = new WorkspaceGuard(workspace, 'pull');
+  const cacheDir = requireDvcRepo(workspace).config.cacheDir;
+  for (const v of versionsToRestore(workspace, targets)) {
+    guard.check(v.relPath, v.source);
+    if (!v.md5.endsWith('.dir')) continue;
+    const entries = readDirObject(cacheDir, v.md5, v.hashName === 'md5-dos2unix') ?? [];
+    for (const e of entries) guard.check(`${v.relPath}/${e.relpath}`, `the manifest ${v.md5} of ${v.relPath} (${v.source})`);
+  }
 }

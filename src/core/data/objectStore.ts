@@ -1,9 +1,10 @@
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ProvenantError } from '../util/errors';
 import { parseManifest, type DirEntry } from './dirManifest';
 import { changedWhileHashing, md5Bytes, md5Dos2UnixFile, md5File, type FileStamp } from './md5';
+import { makeFromObject, type WorkspaceGuard } from './safePath';
 
 /**
  * The DVC object store of a cache directory. DVC 3 keeps objects in `<cache>/files/md5/xx/rest`,
@@ -166,33 +167,26 @@ export const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink'
 const NEXT_LINK_TYPE = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOTTY', 'ENOSYS', 'EINVAL', 'EAGAIN', 'EMLINK']);
 
 /**
- * Puts the object at `objPath` at `dest` with the first link type that works, through a temporary
- * name and an atomic rename (an existing `dest` is replaced only once the new copy is complete).
- * Empty files are never hard-linked. Copies get mode 0644 (0755 with `isexec`); links stay read-only.
- * Returns the link type used.
+ * Puts the object at `objPath` at the workspace path `rel` with the first link type that works,
+ * through `guard` (folders checked, a temporary name created exclusively, renamed over `rel` only
+ * once complete). Empty files are never hard-linked. Copies get mode 0644 (0755 with `isexec`);
+ * links stay read-only. Returns the link type used.
  */
-export function linkObject(objPath: string, dest: string, types: readonly LinkType[], options: { isexec?: boolean; empty?: boolean } = {}): LinkType {
-  mkdirSync(dirname(dest), { recursive: true });
-  const tmp = join(dirname(dest), `.${basename(dest)}.provenant-${randomBytes(4).toString('hex')}.tmp`);
+export function linkObject(objPath: string, guard: WorkspaceGuard, rel: string, types: readonly LinkType[], options: { isexec?: boolean; empty?: boolean; source?: string } = {}): LinkType {
   let lastError: unknown;
   for (const type of types) {
     if (type === 'hardlink' && options.empty) continue;
     try {
-      if (type === 'reflink') copyFileSync(objPath, tmp, constants.COPYFILE_FICLONE_FORCE);
-      else if (type === 'copy') copyFileSync(objPath, tmp);
-      else if (type === 'hardlink') linkSync(objPath, tmp);
-      else symlinkSync(objPath, tmp);
-      if (type === 'reflink' || type === 'copy') chmodSync(tmp, options.isexec ? 0o755 : 0o644);
-      renameSync(tmp, dest);
+      guard.place(rel, (tmp) => makeFromObject(type, objPath, tmp, options.isexec ? 0o755 : 0o644), options.source);
       return type;
     } catch (err) {
-      rmSync(tmp, { force: true });
+      if (err instanceof ProvenantError) throw err;
       lastError = err;
       if (!NEXT_LINK_TYPE.has((err as NodeJS.ErrnoException).code ?? '')) break;
     }
   }
-  throw new ProvenantError(`cannot create "${dest}" from the cache (${(lastError as NodeJS.ErrnoException)?.code ?? lastError}; tried ${types.join(', ')})`, {
-    file: dest,
+  throw new ProvenantError(`cannot create "${rel}" from the cache (${(lastError as NodeJS.ErrnoException)?.code ?? lastError}; tried ${types.join(', ')})`, {
+    file: rel,
     hint: 'Check cache.type in .dvc/config and the permissions of the folder.',
     code: 'E_CHECKOUT',
     cause: lastError,

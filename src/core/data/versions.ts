@@ -3,16 +3,15 @@
  * workspace's DVC cache: whether a version is there in full, its verified bytes or file list, and
  * its restoration into a folder of its own (a reproduction's checkout).
  */
-import { chmodSync, constants, copyFileSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { DataVersion } from '../runs/types';
 import { ProvenantError } from '../util/errors';
-import { isInside } from '../util/paths';
 import type { DirEntry } from './dirManifest';
 import { openDvcRepo, type DvcRepo } from './dvcRepo';
 import { md5Bytes, md5File } from './md5';
 import { corruptObjectError, hasObject, isOid, objectPath, readDirObject } from './objectStore';
+import { copyNoFollow, WorkspaceGuard } from './safePath';
 
 export interface VersionLookup {
   /** Every object of the version (and its `.dir` manifest) is in the cache. */
@@ -56,20 +55,11 @@ export function readWorkspaceManifest(root: string, oid: string): DirEntry[] | n
   return (repo && readVersionManifest(repo, oid)) ?? null;
 }
 
-/** Copies an object to `dest` through a temporary name that is hashed before it is renamed into place. */
-function copyVerified(objPath: string, dest: string, md5: string, of: string): void {
-  mkdirSync(dirname(dest), { recursive: true });
-  const tmp = join(dirname(dest), `.${basename(dest)}.provenant-${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    copyFileSync(objPath, tmp, constants.COPYFILE_FICLONE);
-    const actual = md5File(tmp).md5;
-    if (actual !== md5) throw corruptObjectError(objPath, md5, actual, of);
-    chmodSync(tmp, 0o644);
-    renameSync(tmp, dest);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+/** Fills `tmp` (created exclusively, never through a link) from an object, checked against its md5. */
+function copyVerified(objPath: string, tmp: string, md5: string, of: string): void {
+  copyNoFollow(objPath, tmp, 0o644);
+  const actual = md5File(tmp).md5;
+  if (actual !== md5) throw corruptObjectError(objPath, md5, actual, of);
 }
 
 /**
@@ -90,19 +80,22 @@ export function restoreVersion(repo: DvcRepo, version: Pick<DataVersion, 'path' 
   }
   const top = resolve(target);
   if (!version.md5.endsWith('.dir')) {
-    copyVerified(objectPath(cacheDir, version.md5), top, version.md5, version.path);
+    mkdirSync(dirname(top), { recursive: true });
+    new WorkspaceGuard(dirname(top)).place(basename(top), (tmp) => copyVerified(objectPath(cacheDir, version.md5), tmp, version.md5, version.path));
     return 1;
   }
   const entries = readDirObject(cacheDir, version.md5)!;
   mkdirSync(top, { recursive: true });
-  const realTop = realpathSync(top);
+  const guard = new WorkspaceGuard(top);
   for (const e of entries) {
-    const dest = join(top, ...e.relpath.split('/'));
-    mkdirSync(dirname(dest), { recursive: true });
-    if (!isInside(top, dest) || !isInside(realTop, realpathSync(dirname(dest)))) {
-      throw new ProvenantError(`refusing to write ${e.relpath} of ${version.path} outside ${target}`, { file: version.path, code: 'E_PATH_ESCAPE' });
+    try {
+      guard.place(e.relpath, (tmp) => copyVerified(objectPath(cacheDir, e.md5), tmp, e.md5, `${version.path}/${e.relpath}`));
+    } catch (err) {
+      if (err instanceof ProvenantError && err.code !== 'E_CACHE_CORRUPT') {
+        throw new ProvenantError(`refusing to write ${e.relpath} of ${version.path} outside ${target}: ${err.message}`, { file: version.path, code: 'E_PATH_ESCAPE', cause: err });
+      }
+      throw err;
     }
-    copyVerified(objectPath(cacheDir, e.md5), dest, e.md5, `${version.path}/${e.relpath}`);
   }
   return entries.length;
 }
