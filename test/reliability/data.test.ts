@@ -187,10 +187,11 @@ test('data add killed with SIGKILL at random points: stale temporary objects are
     rmSync(join(s.root, '.dvc/cache'), { recursive: true, force: true });
     rmSync(join(s.root, '.provenant/state'), { recursive: true, force: true });
     const child = cliProcess(s.root, ['data', 'add', 'big']);
+    const exited = new Promise((r) => child.once('exit', r));
     const delay = 150 + Math.floor(Math.random() * 900);
     await new Promise((r) => setTimeout(r, delay));
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     faults++;
     operations++;
     const left = temps();

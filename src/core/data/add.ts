@@ -10,7 +10,7 @@ import { initDvcRepo, withRepoLock, type DvcRepo } from './dvcRepo';
 import { hashDataDependencies, hashDirectory, type HashDataOptions } from './hashData';
 import { hashFiles } from './hashPool';
 import { changedWhileHashing, md5Dos2UnixFile } from './md5';
-import { hasObject, isLinkedTo, linkObject, objectPath, objectsDir, storeBytesObject } from './objectStore';
+import { cleanStaleTemps, hasObject, isLinkedTo, linkObject, objectPath, objectsDir, storeBytesObject, tempNameIn } from './objectStore';
 import { DVC_LOCK, DVC_YAML } from './pipeline';
 import { WorkspaceGuard } from './safePath';
 import { rememberCompleteInCache } from './status';
@@ -75,7 +75,9 @@ function storeLegacyFile(repo: DvcRepo, abs: string, md5: string): void {
   const target = objectPath(repo.config.cacheDir, md5, true);
   if (existsSync(target)) return;
   mkdirSync(dirname(target), { recursive: true });
-  const tmp = `${target}.provenant-${process.pid}.tmp`;
+  mkdirSync(objectsDir(repo.config.cacheDir), { recursive: true });
+  // Named where cleanStaleTemps looks, should this process be killed before the rename.
+  const tmp = tempNameIn(objectsDir(repo.config.cacheDir));
   try {
     copyFileSync(abs, tmp);
     // The copy is what gets named: check it, not the source.
@@ -203,6 +205,7 @@ export async function dataAdd(root: string, paths: readonly string[], options: A
   const results = await withRepoLock(
     repo,
     async () => {
+      cleanStaleTemps(repo.config.cacheDir);
       const out: AddResult[] = [];
       for (let i = 0; i < targets.length; i++) {
         const { abs, rel } = targets[i]!;

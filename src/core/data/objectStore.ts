@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { ProvenantError } from '../util/errors';
@@ -30,7 +30,7 @@ export function hasObject(cacheDir: string, oid: string, legacy = false): boolea
   return isOid(oid) && existsSync(objectPath(cacheDir, oid, legacy));
 }
 
-function tempNameIn(dir: string): string {
+export function tempNameIn(dir: string): string {
   return join(dir, `.provenant-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
@@ -202,4 +202,47 @@ export function isLinkedTo(path: string, objPath: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Temporary files of this cache older than this, whose process is gone, were left by a kill. */
+export const STALE_TEMP_MS = 10 * 60_000;
+const OUR_TEMP = /^\.provenant-(\d+)-[^/]*\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files a killed Provenant left in the object directory (`.provenant-<pid>-….tmp`,
+ * never an object): only those unchanged for STALE_TEMP_MS whose process no longer runs, so a store in
+ * progress (its pid alive, its file growing) is never touched. Returns how many were removed.
+ */
+export function cleanStaleTemps(cacheDir: string, now = Date.now()): number {
+  const dir = objectsDir(cacheDir);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = OUR_TEMP.exec(name);
+    if (!m) continue;
+    const path = join(dir, name);
+    try {
+      const st = lstatSync(path);
+      if (!st.isFile() || now - st.mtimeMs < STALE_TEMP_MS || processAlive(Number(m[1]))) continue;
+      unlinkSync(path);
+      removed++;
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
 }

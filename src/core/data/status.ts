@@ -6,7 +6,7 @@ import { describeError } from '../util/errors';
 import type { DirEntry } from './dirManifest';
 import { openDvcRepo } from './dvcRepo';
 import type { HashDataOptions } from './hashData';
-import { hasObject, objectsDir, readDirObject } from './objectStore';
+import { cleanStaleTemps, hasObject, objectsDir, readDirObject } from './objectStore';
 import { lookupDotted, readParamsFile, type LockStage, type Pipeline, type StageDef } from './pipeline';
 import { collectTracked, findOutput, type TrackedOutput, type TrackedWorkspace } from './tracked';
 import { directoryEntries, hashKey, hashWorkspacePaths, type PathHash } from './workspaceHash';
@@ -261,6 +261,7 @@ export async function dataStatus(root: string, options: StatusOptions = {}, trac
     }
   })();
   const cacheDir = repo?.config.cacheDir;
+  if (cacheDir !== undefined) cleanStaleTemps(cacheDir);
   let outputs = tracked.outputs;
   if (options.targets?.length) {
     outputs = [...new Set(options.targets.flatMap((t) => findOutput(tracked, workspace, t)))];
