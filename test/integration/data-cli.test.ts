@@ -1,6 +1,7 @@
 // `provenant data …` as a user runs it: the status --json contract, checkout that asks before losing
 // work, diff between runs, and runs storing their data in the DVC cache.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,4 +92,87 @@ test('a run stores its data in the DVC cache; data runs tells which run used whi
   const back = cli(root, ['data', 'checkout', '--run', 'on-v2']);
   assert.equal(back.status, 0, back.stderr);
   assert.equal(readFileSync(join(root, 'data/a.csv'), 'utf8'), 'v2\n');
+});
+
+test('data add refuses what git tracks (in DVC\'s words), DVC files and line breaks in names; changing nothing', () => {
+  const root = makeRepo({ 'tracked.csv': 't\n', 'folder/in-git.csv': 'g\n' });
+  roots.push(root);
+  writeFiles(root, { 'x': 'x\n', 'x.dvc': 'outs:\n- md5: 401b30e3b8b5d629635a5c613cdb7919\n  size: 2\n  hash: md5\n  path: x\n', [`new\nline`]: 'n\n' });
+  const head = git(root, 'rev-parse', 'HEAD');
+  const before = git(root, 'status', '--porcelain', '-z');
+  for (const [path, message] of [
+    ['tracked.csv', /output 'tracked\.csv' is already tracked by SCM \(e\.g\. Git\)\.\n    You can remove it from Git, then add to DVC\.\n        To stop tracking from Git:\n            git rm -r --cached 'tracked\.csv'\n            git commit -m "stop tracking tracked\.csv"/],
+    ['folder', /output 'folder' is already tracked by SCM/],
+    ['x.dvc', /cannot add "x\.dvc": it is a DVC file; did you mean `provenant data add x`\?/],
+    ['dvc.yaml', /it is a DVC file/],
+    [`new\nline`, /refusing to add "new\\nline": its name holds a control character/],
+  ] as const) {
+    const r = cli(root, ['data', 'add', path]);
+    assert.equal(r.status, 2, `${path}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(join(root, '.dvc')), `${path}: .dvc/ was created`);
+    assert.ok(!existsSync(join(root, `${path}.dvc`)), `${path}: a .dvc file was written`);
+    assert.ok(!existsSync(join(root, '.gitignore')), `${path}: .gitignore was written`);
+  }
+  assert.ok(!existsSync(join(root, 'x.dvc.dvc')));
+  assert.equal(git(root, 'rev-parse', 'HEAD'), head);
+  assert.equal(git(root, 'status', '--porcelain', '-z'), before);
+  assert.equal(git(root, 'ls-files', 'tracked.csv'), 'tracked.csv');
+});
+
+test('.gitignore entries match exactly the added names, as native git reads them (trailing spaces, \\, #, !, *?[])', () => {
+  const names = ['trail ', 'two  ', 'back\\slash.csv', 'star*.csv', '#hash', '!bang', 'q?[x]', ' lead'];
+  const root = repo(Object.fromEntries([...names, 'starX.csv', 'trail', 'qa[x]'].map((n) => [n, `${n}\n`])));
+  const r = cli(root, ['data', 'add', ...names]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const name of names) {
+    const check = spawnSync('git', ['check-ignore', '--', name], { cwd: root, encoding: 'utf8' });
+    assert.equal(check.status, 0, `${JSON.stringify(name)} is not ignored by git: ${readFileSync(join(root, '.gitignore'), 'utf8')}`);
+  }
+  for (const other of ['starX.csv', 'trail', 'qa[x]']) {
+    assert.equal(spawnSync('git', ['check-ignore', '--', other], { cwd: root }).status, 1, `${other} is ignored although it was not added`);
+  }
+  // Only the .dvc files and .gitignore are left for git to see.
+  const untracked = git(root, 'status', '--porcelain', '-uall').split('\n').map((l) => l.slice(3));
+  for (const name of names) assert.ok(!untracked.some((u) => u === name || u === `"${name}"`), `${name} shows in git status`);
+  assert.equal(cli(root, ['data', 'status', '--quiet']).status, 0);
+});
+
+test('data status and data diff report unreadable DVC files by name and exit 2; --quiet exits 1 on changes', () => {
+  const root = repo({ 'data/a.csv': 'a\n', 'b.csv': 'b\n' });
+  assert.equal(cli(root, ['data', 'add', 'data', 'b.csv']).status, 0);
+  git(root, 'add', '-A');
+  git(root, 'commit', '-q', '-m', 'track');
+  const quiet = cli(root, ['data', 'status', '-q']);
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.equal(quiet.stdout, '');
+  writeFileSync(join(root, 'b.csv'), 'changed\n');
+  const changed = cli(root, ['data', 'status', '-q']);
+  assert.equal(changed.status, 1);
+  assert.equal(changed.stdout, '');
+  assert.equal(cli(root, ['data', 'status']).status, 0, 'changes alone are not an error (as dvc status)');
+
+  writeFileSync(join(root, 'data.dvc'), 'outs: [this is: not, valid\n');
+  const status = cli(root, ['data', 'status']);
+  assert.equal(status.status, 2, status.stderr);
+  assert.match(status.stdout, /data\.dvc/);
+  assert.match(status.stderr, /data\.dvc/);
+  const asJson = cli(root, ['data', 'status', '--json']);
+  assert.equal(asJson.status, 2);
+  assert.ok((JSON.parse(asJson.stdout) as { file: string; status: string }[]).some((e) => e.file === 'data.dvc' && e.status === 'error'));
+
+  for (const args of [['workspace', 'HEAD'], ['HEAD', 'workspace']]) {
+    const diff = cli(root, ['data', 'diff', ...args]);
+    assert.equal(diff.status, 2, `${args.join(' ')}: ${diff.stdout}${diff.stderr}`);
+    assert.match(diff.stderr, /cannot read data\.dvc; its datasets are left out of the diff/);
+    const dj = cli(root, ['data', 'diff', ...args, '--json']);
+    assert.equal(dj.status, 2);
+    assert.deepEqual((JSON.parse(dj.stdout) as { errors: { file: string }[] }).errors.map((e) => e.file), ['data.dvc']);
+  }
+  // A malformed .dvc file in a commit is named with its revision.
+  git(root, 'add', '-A');
+  git(root, 'commit', '-q', '-m', 'break');
+  const old = cli(root, ['data', 'diff', 'HEAD~1', 'HEAD']);
+  assert.equal(old.status, 2);
+  assert.match(old.stderr, /cannot read data\.dvc at HEAD/);
 });

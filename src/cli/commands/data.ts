@@ -79,6 +79,17 @@ function printStatus(entries: (OutputStatus | StageStatus)[]): void {
   }
 }
 
+/**
+ * `data status` exit code: 2 when an entry is an error (an unreadable DVC file or data, named on
+ * stderr); with --quiet, 1 when anything differs from what is recorded (DVC's `status -q`); else 0.
+ */
+function statusExitCode(entries: (OutputStatus | StageStatus)[], quiet: boolean): number {
+  const errors = entries.filter((e) => e.status === 'error');
+  for (const e of errors) warn(`${e.file}${isStageStatus(e) ? `:${e.stage}` : e.path ? ` (${e.path})` : ''}: ${(e.error ?? 'error').split('\n')[0]}`);
+  if (errors.length) return 2;
+  return quiet && entries.some((e) => e.status !== 'unchanged') ? 1 : 0;
+}
+
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -115,12 +126,14 @@ export function registerDataCommands(program: Command): void {
     .description('compare the workspace with the versions recorded in .dvc files and dvc.lock, and each dvc.yaml stage with dvc.lock')
     .argument('[targets...]', 'limit to these outputs (paths or .dvc files)')
     .option('--json', 'machine-readable output')
-    .action(async (targets: string[], opts: { json?: boolean }) => {
+    .option('-q, --quiet', 'print nothing; exit 1 when anything changed (as `dvc status -q`)')
+    .action(async (targets: string[], opts: { json?: boolean; quiet?: boolean }) => {
       const root = workspace();
       const onProgress = progressReporter();
       const entries = await dataStatus(root, { targets: toWorkspacePaths(root, targets), ...(onProgress ? { onProgress } : {}) });
-      if (opts.json) return json(entries);
-      printStatus(entries);
+      if (opts.json) json(entries);
+      else if (!opts.quiet) printStatus(entries);
+      process.exitCode = statusExitCode(entries, opts.quiet === true);
     });
 
   data
@@ -156,9 +169,12 @@ export function registerDataCommands(program: Command): void {
     .action(async (a: string, b: string, targets: string[], opts: { json?: boolean }) => {
       const root = workspace();
       const result = await dataDiff(root, a, b, toWorkspacePaths(root, targets));
+      // An unreadable DVC file makes the diff incomplete: said (naming it) and exit code 2.
+      for (const e of result.errors) warn(`cannot read ${e.file}; its datasets are left out of the diff: ${e.error.split('\n')[0]}`);
+      if (result.errors.length) process.exitCode = 2;
       if (opts.json) return json(result);
       print(`${result.a} → ${result.b}`);
-      if (result.datasets.length === 0) return print('No tracked data on either side.');
+      if (result.datasets.length === 0) return print(result.errors.length ? 'No readable tracked data on either side.' : 'No tracked data on either side.');
       for (const d of result.datasets) {
         print(`${d.status.padEnd(9)} ${d.path}${d.status === 'modified' ? ` (${short(d.old)} → ${short(d.new)})` : ''}`);
         if (d.error) print(`  ${d.error}`);

@@ -187,7 +187,7 @@ function relinkWorkspace(repo: DvcRepo, guard: WorkspaceGuard, rel: string, vers
 export async function dataAdd(root: string, paths: readonly string[], options: AddOptions = {}): Promise<{ results: AddResult[]; initialized: boolean }> {
   const workspace = resolve(root);
   if (paths.length === 0) throw new ProvenantError('nothing to add: give one or more paths', { code: 'E_USAGE' });
-  const guard = new WorkspaceGuard(workspace, 'add');
+  const guard = new WorkspaceGuard(workspace, 'add', 'Nothing was changed. Add a real folder or file of the workspace (not a link, not in .git or .dvc), renamed without control characters.');
   const targets = paths.map((p) => ({ ...checkTarget(guard, workspace, p), given: p }));
   for (const t of targets) refuseGitTracked(workspace, t.rel);
   // Existing .dvc files are read (and must be valid) before anything is written.

@@ -18,6 +18,8 @@ export interface Side {
   versions: Map<string, { md5: string; hashName: HashName }>;
   /** Directory entries known without the cache (the workspace side). */
   entries?: Map<string, DirEntry[]>;
+  /** DVC files that could not be read: their datasets are missing from `versions`. */
+  errors: { file: string; error: string }[];
 }
 
 export interface DatasetDiff {
@@ -54,6 +56,7 @@ async function sideFromCommit(root: string, rev: string): Promise<Side> {
   const oid = await commitOf(root, rev);
   const files = await git.listFiles({ fs, dir: root, ref: oid });
   const versions: Side['versions'] = new Map();
+  const errors: Side['errors'] = [];
   for (const filepath of files) {
     const isDvc = filepath.endsWith(DVC_FILE_SUFFIX);
     const isLock = filepath === DVC_LOCK || filepath.endsWith(`/${DVC_LOCK}`);
@@ -62,10 +65,14 @@ async function sideFromCommit(root: string, rev: string): Promise<Side> {
     const text = Buffer.from(blob).toString('utf8');
     const label = `${filepath} at ${rev}`;
     const abs = join(root, ...filepath.split('/'));
-    const entries = isDvc ? parseDvcFile(root, abs, text).outs : [...parseLockText(root, text, label, dirname(abs)).values()].flatMap((s) => s.outs);
-    for (const e of entries) if (e.md5) versions.set(e.relPath, { md5: e.md5, hashName: e.hashName });
+    try {
+      const entries = isDvc ? parseDvcFile(root, abs, text).outs : [...parseLockText(root, text, label, dirname(abs)).values()].flatMap((s) => s.outs);
+      for (const e of entries) if (e.md5) versions.set(e.relPath, { md5: e.md5, hashName: e.hashName });
+    } catch (err) {
+      errors.push({ file: label, error: describeError(err) });
+    }
   }
-  return { label: `${rev} (${oid.slice(0, 8)})`, versions };
+  return { label: `${rev} (${oid.slice(0, 8)})`, versions, errors };
 }
 
 async function sideFromWorkspace(root: string): Promise<Side> {
@@ -79,7 +86,8 @@ async function sideFromWorkspace(root: string): Promise<Side> {
     if (h && (h.kind === 'file' || h.kind === 'dir')) versions.set(w.relPath, { md5: h.md5, hashName: w.hashName });
     if (h?.kind === 'dir') entries.set(w.relPath, h.entries ?? (await directoryEntries(root, w.relPath, w.hashName)).entries);
   }
-  return { label: WORKSPACE, versions, entries };
+  const errors = tracked.errors.map((e) => ({ file: e.file, error: e.error.describe() }));
+  return { label: WORKSPACE, versions, entries, errors };
 }
 
 /** A run id (or unique part, or name), a git revision, or "workspace". */
@@ -94,16 +102,25 @@ export async function resolveSide(root: string, spec: string): Promise<Side> {
   }
   if (runId !== undefined) {
     const record = readRun(workspace, runId);
-    return { label: `run ${record.id}`, versions: new Map(record.data.map((d) => [d.path, { md5: d.md5, hashName: 'md5' as const }])) };
+    return { label: `run ${record.id}`, versions: new Map(record.data.map((d) => [d.path, { md5: d.md5, hashName: 'md5' as const }])), errors: [] };
   }
   return sideFromCommit(workspace, spec);
 }
 
+export interface DataDiffResult {
+  a: string;
+  b: string;
+  datasets: DatasetDiff[];
+  /** DVC files of either side that could not be read (named): the diff is incomplete. */
+  errors: { file: string; error: string }[];
+}
+
 /**
  * Added, removed and modified datasets between two versions, and for directories the files inside
- * (from their `.dir` manifests in the cache). `targets` limits it to some paths.
+ * (from their `.dir` manifests in the cache). `targets` limits it to some paths. A DVC file that
+ * cannot be read is listed in `errors`, never silently skipped.
  */
-export async function dataDiff(root: string, a: string, b: string, targets: readonly string[] = []): Promise<{ a: string; b: string; datasets: DatasetDiff[] }> {
+export async function dataDiff(root: string, a: string, b: string, targets: readonly string[] = []): Promise<DataDiffResult> {
   const workspace = resolve(root);
   const [left, right] = [await resolveSide(workspace, a), await resolveSide(workspace, b)];
   const cacheDir = openDvcRepo(workspace)?.config.cacheDir;
@@ -132,5 +149,5 @@ export async function dataDiff(root: string, a: string, b: string, targets: read
     }
     return d;
   });
-  return { a: left.label, b: right.label, datasets };
+  return { a: left.label, b: right.label, datasets, errors: [...left.errors, ...right.errors] };
 }

@@ -38,10 +38,11 @@ export function unsafeReason(rel: string): { why: string; code: string } | undef
   return undefined;
 }
 
-function refuse(what: string, path: string, why: string, code: string, source?: string): ProvenantError {
-  return new ProvenantError(`refusing to ${what} "${path}"${source ? ` (from ${source})` : ''}: ${why}`, {
-    file: source ?? path,
-    hint: 'Nothing was written. Fix or remove the entry that names this path.',
+function refuse(what: string, path: string, why: string, code: string, source: string | undefined, hint: string): ProvenantError {
+  const shown = CONTROL.test(path) ? JSON.stringify(path) : `"${path}"`;
+  return new ProvenantError(`refusing to ${what} ${shown}${source ? ` (from ${source})` : ''}: ${why}`, {
+    file: source ?? (CONTROL.test(path) ? JSON.stringify(path) : path),
+    hint,
     code,
   });
 }
@@ -54,7 +55,11 @@ export class WorkspaceGuard {
   readonly root: string;
   private readonly realRoot: string;
 
-  constructor(root: string, private readonly verb = 'write') {
+  constructor(
+    root: string,
+    private readonly verb = 'write',
+    private readonly hint = 'Nothing was written. Fix or remove the entry that names this path.',
+  ) {
     this.root = resolve(root);
     this.realRoot = realpathSync(this.root);
   }
@@ -62,7 +67,7 @@ export class WorkspaceGuard {
   /** Lexical checks only (no file system access): throws when `rel` can never be written. */
   checkText(rel: string, source?: string): void {
     const reason = unsafeReason(rel);
-    if (reason) throw refuse(this.verb, rel, reason.why, reason.code, source);
+    if (reason) throw refuse(this.verb, rel, reason.why, reason.code, source, this.hint);
   }
 
   /**
@@ -88,8 +93,8 @@ export class WorkspaceGuard {
         st = lstatSync(cur);
       }
       const shown = toPosixRelative(this.realRoot, cur);
-      if (st.isSymbolicLink()) throw refuse(this.verb, rel, `it lies inside the symbolic link "${shown}"`, 'E_SYMLINK_PARENT', source);
-      if (!st.isDirectory()) throw refuse(this.verb, rel, `"${shown}" is not a folder`, 'E_NOT_A_FOLDER', source);
+      if (st.isSymbolicLink()) throw refuse(this.verb, rel, `it lies inside the symbolic link "${shown}"`, 'E_SYMLINK_PARENT', source, this.hint);
+      if (!st.isDirectory()) throw refuse(this.verb, rel, `"${shown}" is not a folder`, 'E_NOT_A_FOLDER', source, this.hint);
     }
     const parent = dirname(join(this.realRoot, ...parts));
     let real: string;
@@ -99,7 +104,7 @@ export class WorkspaceGuard {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !options.create) return join(this.realRoot, ...parts);
       throw err;
     }
-    if (real !== parent || !isInside(this.realRoot, real)) throw refuse(this.verb, rel, `its folder resolves to ${real}, outside the workspace`, 'E_PATH_ESCAPE', source);
+    if (real !== parent || !isInside(this.realRoot, real)) throw refuse(this.verb, rel, `its folder resolves to ${real}, outside the workspace`, 'E_PATH_ESCAPE', source, this.hint);
     return join(this.realRoot, ...parts);
   }
 
