@@ -51,6 +51,11 @@ describe('provenant compare', () => {
     const second = join(root, '.dvc', 'cache', 'files', 'md5', b.data[0]!.md5.slice(0, 2), b.data[0]!.md5.slice(2));
     assert.ok(existsSync(second), 'the run stored its data folder in the cache');
     rmSync(second);
+    // The run keeps its own copy of the manifest: the files are still named without the cache…
+    const kept = cli(root, ['compare', 'first', 'second', '--json', '--no-predictions']);
+    assert.deepEqual(JSON.parse(kept.stdout).data[0].added, ['notes.txt']);
+    // …and with that copy gone too, the missing manifest is reported.
+    rmSync(join(root, '.provenant', 'runs', b.id, `data-${b.data[0]!.md5}`));
     const before = cli(root, ['compare', 'first', 'second', '--json']);
     assert.equal(before.status, 0, before.stderr);
     const out = JSON.parse(before.stdout);

@@ -176,3 +176,21 @@ test('data status and data diff report unreadable DVC files by name and exit 2; 
   assert.equal(old.status, 2);
   assert.match(old.stderr, /cannot read data\.dvc at HEAD/);
 });
+
+test('without a DVC cache, compare and data diff still name the files that changed inside a data folder (manifests kept with each run)', () => {
+  const root = repo({ '.provenant/config.yaml': 'train: [sh, -c, "true"]\ndata: [data]\n', 'data/keep.csv': 'k\n', 'data/edit.csv': 'v1\n', 'data/gone.csv': 'g\n' });
+  assert.equal(cli(root, ['run', '-q', '--name', 'before']).status, 0);
+  writeFileSync(join(root, 'data/edit.csv'), 'v2\n');
+  rmSync(join(root, 'data/gone.csv'));
+  writeFileSync(join(root, 'data/new.csv'), 'n\n');
+  const second = cli(root, ['run', '-q', '--name', 'after']);
+  assert.equal(second.status, 0, second.stderr);
+  assert.ok(!existsSync(join(root, '.dvc')), 'this workspace has no DVC cache');
+  const compare = cli(root, ['compare', 'before', 'after', '--json', '--no-predictions']);
+  assert.equal(compare.status, 0, compare.stderr);
+  const data = (JSON.parse(compare.stdout) as { data: { path: string; added: string[]; removed: string[]; modified: string[]; note: string | null }[] }).data;
+  assert.deepEqual(data.map((d) => ({ path: d.path, added: d.added, removed: d.removed, modified: d.modified, note: d.note })), [{ path: 'data', added: ['new.csv'], removed: ['gone.csv'], modified: ['edit.csv'], note: null }]);
+  const diff = cli(root, ['data', 'diff', 'before', 'after', '--json']);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.deepEqual((JSON.parse(diff.stdout) as { datasets: { changes?: unknown }[] }).datasets[0]!.changes, { added: ['new.csv'], removed: ['gone.csv'], modified: ['edit.csv'] });
+});

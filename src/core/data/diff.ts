@@ -6,6 +6,7 @@ import { describeError, ProvenantError } from '../util/errors';
 import { parseDvcFile, DVC_FILE_SUFFIX, type HashName } from './dvcFile';
 import { openDvcRepo } from './dvcRepo';
 import { readDirObject } from './objectStore';
+import { readKeptManifest } from './versions';
 import { DVC_LOCK, parseLockText } from './pipeline';
 import { diffEntries, type FileChanges } from './status';
 import { collectTracked } from './tracked';
@@ -138,11 +139,11 @@ export async function dataDiff(root: string, a: string, b: string, targets: read
     if (o.md5.endsWith('.dir') && n.md5.endsWith('.dir')) {
       try {
         const manifest = (side: Side, v: { md5: string; hashName: HashName }) =>
-          side.entries?.get(path) ?? (cacheDir ? readDirObject(cacheDir, v.md5, v.hashName === 'md5-dos2unix') : undefined);
+          side.entries?.get(path) ?? (cacheDir ? readDirObject(cacheDir, v.md5, v.hashName === 'md5-dos2unix') : undefined) ?? readKeptManifest(workspace, v.md5) ?? undefined;
         const before = manifest(left, o);
         const after = manifest(right, n);
         if (before && after) d.changes = diffEntries(before, after);
-        else d.error = `the .dir manifest of ${before ? n.md5 : o.md5} is not in the cache (fetch it with \`provenant data pull\`)`;
+        else d.error = `the .dir manifest of ${before ? n.md5 : o.md5} is neither in the cache nor kept with a run (fetch it with \`provenant data pull\`)`;
       } catch (err) {
         d.error = describeError(err);
       }

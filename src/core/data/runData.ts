@@ -1,12 +1,17 @@
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { listRuns } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
+import { writeFileAtomic } from '../util/atomic';
 import { describeError, ProvenantError } from '../util/errors';
+import { resolveInWorkspace } from '../util/paths';
 import { storePath } from './add';
 import { openDvcRepo, type DvcRepo } from './dvcRepo';
-import type { HashDataOptions } from './hashData';
+import { hashDirectory, type HashDataOptions } from './hashData';
+import { md5Bytes } from './md5';
+import { isOid, objectPath } from './objectStore';
 import { collectTracked } from './tracked';
-import { lookupVersion } from './versions';
+import { keptManifestName, lookupVersion } from './versions';
 
 /**
  * Keeps the exact data a run used in the DVC cache, when the workspace uses DVC (has `.dvc/`), so the
@@ -28,6 +33,49 @@ export async function cacheRunData(root: string, data: readonly DataVersion[], o
     } catch (err) {
       if (err instanceof ProvenantError && err.code === 'E_CANCELLED') throw err;
       warnings.push(`${d.path} was not stored in the DVC cache: ${describeError(err)}`);
+    }
+  }
+  return warnings;
+}
+
+/** Manifests bigger than this are not kept with a run (about 40,000 files); Compare then needs the cache. */
+export const MAX_KEPT_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Keeps the `.dir` manifest of every folder a run used in its run folder (`data-<oid>`), so
+ * Compare and `data diff` can name the files added, removed and modified without a DVC cache. The
+ * bytes come from the cache, else from hashing the folder again (the state index makes that cheap);
+ * they must hash to the oid the run recorded. Never throws (but for cancellation): returns warnings.
+ */
+export async function keepRunManifests(root: string, runFolder: string, data: readonly DataVersion[], options: HashDataOptions & { maxBytes?: number } = {}): Promise<string[]> {
+  const workspace = resolve(root);
+  const cap = options.maxBytes ?? MAX_KEPT_MANIFEST_BYTES;
+  const warnings: string[] = [];
+  let repo: DvcRepo | undefined;
+  try {
+    repo = openDvcRepo(workspace);
+  } catch {
+    repo = undefined;
+  }
+  for (const d of data) {
+    if (!d.md5.endsWith('.dir') || !isOid(d.md5)) continue;
+    try {
+      let bytes: Buffer | undefined;
+      const cached = repo ? objectPath(repo.config.cacheDir, d.md5) : undefined;
+      if (cached && existsSync(cached)) bytes = readFileSync(cached);
+      if (bytes === undefined || `${md5Bytes(bytes)}.dir` !== d.md5) {
+        const h = await hashDirectory(resolveInWorkspace(workspace, d.path), { root: workspace, ...(options.signal ? { signal: options.signal } : {}) });
+        if (h.oid !== d.md5) throw new ProvenantError(`it changed since the run hashed it (now ${h.oid})`, { code: 'E_DATA_CHANGED' });
+        bytes = h.manifest;
+      }
+      if (bytes.length > cap) {
+        warnings.push(`the file list of ${d.path} (${bytes.length} bytes) is over the ${cap}-byte cap and was not kept with the run: comparing its files needs the DVC cache`);
+        continue;
+      }
+      writeFileAtomic(join(runFolder, keptManifestName(d.md5)), bytes);
+    } catch (err) {
+      if (err instanceof ProvenantError && err.code === 'E_CANCELLED') throw err;
+      warnings.push(`the file list of ${d.path} was not kept with the run: ${describeError(err)}`);
     }
   }
   return warnings;

@@ -3,11 +3,12 @@
  * workspace's DVC cache: whether a version is there in full, its verified bytes or file list, and
  * its restoration into a folder of its own (a reproduction's checkout).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { RUNS_DIR } from '../runs/store';
 import type { DataVersion } from '../runs/types';
 import { ProvenantError } from '../util/errors';
-import type { DirEntry } from './dirManifest';
+import { parseManifest, type DirEntry } from './dirManifest';
 import { openDvcRepo, type DvcRepo } from './dvcRepo';
 import { md5Bytes, md5File } from './md5';
 import { corruptObjectError, hasObject, isOid, objectPath, readDirObject } from './objectStore';
@@ -49,10 +50,45 @@ export function readVersionManifest(repo: DvcRepo, oid: string): DirEntry[] | un
   return readDirObject(repo.config.cacheDir, oid) ?? readDirObject(repo.config.cacheDir, oid, true);
 }
 
-/** `readVersionManifest` in the cache of the workspace `root` (its `cache.dir`); null without `.dvc/`. */
+/**
+ * Name of a `.dir` manifest kept in a run folder: a top-level file, so that it travels in the run's
+ * git record with run.json (sub-folders do not).
+ */
+export function keptManifestName(oid: string): string {
+  return `data-${oid}`;
+}
+
+/**
+ * A `.dir` manifest kept with a run (`.provenant/runs/<id>/data-<oid>`), checked against its
+ * name; null when no run keeps it. Lets Compare and `data diff` name files without a DVC cache.
+ */
+export function readKeptManifest(root: string, oid: string): DirEntry[] | null {
+  if (!oid.endsWith('.dir') || !isOid(oid)) return null;
+  const runs = join(resolve(root), RUNS_DIR);
+  let ids: string[];
+  try {
+    ids = readdirSync(runs);
+  } catch {
+    return null;
+  }
+  for (const id of ids) {
+    const path = join(runs, id, keptManifestName(oid));
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      continue;
+    }
+    if (`${md5Bytes(bytes)}.dir` !== oid) continue; // damaged copy: another run may hold a good one
+    return parseManifest(bytes, path);
+  }
+  return null;
+}
+
+/** `readVersionManifest` in the cache of the workspace `root` (its `cache.dir`), else a copy kept with a run; null when neither has it. */
 export function readWorkspaceManifest(root: string, oid: string): DirEntry[] | null {
   const repo = openDvcRepo(root);
-  return (repo && readVersionManifest(repo, oid)) ?? null;
+  return (repo && readVersionManifest(repo, oid)) ?? readKeptManifest(root, oid);
 }
 
 /** Fills `tmp` (created exclusively, never through a link) from an object, checked against its md5. */

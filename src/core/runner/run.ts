@@ -6,7 +6,7 @@ import { requireRepoRoot, currentBranch, git, fs } from '../git/repo';
 import { snapshotWorkingTree } from '../git/snapshot';
 import { snapshotEnvironment } from '../env/snapshot';
 import { hashDataDependencies } from '../data/hashData';
-import { cacheRunData } from '../data/runData';
+import { cacheRunData, keepRunManifests } from '../data/runData';
 import { newRunId } from '../runs/ids';
 import { ensureProvenantGitignore, runDir, writeRun } from '../runs/store';
 import { RUN_SCHEMA, type CodeState, type DataVersion, type EnvironmentSnapshot, type RunRecord, type RunStatus } from '../runs/types';
@@ -81,6 +81,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     // Data versioning: when the workspace uses DVC, the exact data of this run goes into the DVC
     // cache, so it can be checked out again later (`provenant data checkout --run <id>`).
     dataWarnings = await cacheRunData(root, data, options.signal ? { signal: options.signal } : {});
+    dataWarnings.push(...(await keepRunManifests(root, dir, data, options.signal ? { signal: options.signal } : {})));
   } catch (err) {
     // Nothing was recorded yet: take back the empty folder and the ref this attempt created.
     rmSync(dir, { recursive: true, force: true });
