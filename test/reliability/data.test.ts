@@ -178,7 +178,7 @@ test('checkout --run --force refuses a run path through a symbolic link; a link 
 test('data add killed with SIGKILL at random points: stale temporary objects are removed by the next add, the cache stays consistent', async () => {
   const s = scene();
   const files: Record<string, string> = {};
-  for (let i = 0; i < 24; i++) files[`big/f${String(i).padStart(2, '0')}.bin`] = `${String(i)}:`.repeat(200_000);
+  for (let i = 0; i < 32; i++) files[`big/f${String(i).padStart(2, '0')}.bin`] = `${String(i)}:`.repeat(300_000 + i);
   writeFiles(s.root, files);
   const objects = join(s.root, '.dvc/cache/files/md5');
   const temps = () => (existsSync(objects) ? readdirSync(objects).filter((n) => n.endsWith('.tmp')) : []);
@@ -188,8 +188,12 @@ test('data add killed with SIGKILL at random points: stale temporary objects are
     rmSync(join(s.root, '.provenant/state'), { recursive: true, force: true });
     const child = cliProcess(s.root, ['data', 'add', 'big']);
     const exited = new Promise((r) => child.once('exit', r));
-    const delay = 150 + Math.floor(Math.random() * 900);
-    await new Promise((r) => setTimeout(r, delay));
+    // A random point once the store has begun (the object folder exists), or anywhere before it.
+    let done = false;
+    void exited.then(() => (done = true));
+    const early = round % 4 === 0;
+    for (let waited = 0; !early && !done && !existsSync(objects) && waited < 20_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * (early ? 800 : 300))));
     child.kill('SIGKILL');
     await exited;
     faults++;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { dataAdd } from '../../core/data/add';
-import { checkOutputPaths, dataCheckout, UnsavedChangesError, type CheckoutOptions } from '../../core/data/checkout';
+import { dataCheckout, UnsavedChangesError, type CheckoutOptions } from '../../core/data/checkout';
 import { dataDiff } from '../../core/data/diff';
 import { openDvcRepo } from '../../core/data/dvcRepo';
 import type { HashProgress } from '../../core/data/hashData';
@@ -214,7 +214,6 @@ export function registerDataCommands(program: Command): void {
       .option('-r, --remote <name>', 'remote name (default: core.remote)')
       .action(async (targets: string[], opts: { remote?: string }) => {
         const root = workspace();
-        if (action === 'pull' && openDvcRepo(root)) checkOutputPaths(root, toWorkspacePaths(root, targets));
         const outcome = await runDvcRemote(openDvcRepo(root), root, action, toWorkspacePaths(root, targets), { ...(opts.remote ? { remote: opts.remote } : {}), onOutput: (t) => process.stderr.write(t) });
         print(`dvc ${action} finished (exit code ${outcome.exitCode}).`);
       });

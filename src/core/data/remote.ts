@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ProvenantError } from '../util/errors';
+import { checkOutputPaths } from './checkout';
 import type { DvcRepo } from './dvcRepo';
 
 /** The `dvc` executable on PATH, or undefined. */
@@ -52,6 +53,8 @@ export async function runDvcRemote(
   targets: readonly string[] = [],
   options: { remote?: string; onOutput?: (text: string) => void; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RemoteOutcome> {
+  // dvc pull checks data out: the paths it would write are checked as `data checkout` checks them.
+  if (action === 'pull' && repo) checkOutputPaths(root, targets);
   const exe = findDvcExecutable(options.env);
   if (!exe) {
     throw new ProvenantError(`cannot ${action}: the dvc executable is not on PATH, and Provenant does not talk to remotes itself. Nothing was ${action === 'push' ? 'pushed' : 'pulled'}.`, {
