@@ -12,7 +12,7 @@ import { hashFiles } from './hashPool';
 import { changedWhileHashing, md5Dos2UnixFile } from './md5';
 import { cleanStaleTemps, hasObject, isLinkedTo, linkObject, objectPath, objectsDir, storeBytesObject, tempNameIn } from './objectStore';
 import { DVC_LOCK, DVC_YAML } from './pipeline';
-import { WorkspaceGuard } from './safePath';
+import { unsafeReason, WorkspaceGuard } from './safePath';
 import { rememberCompleteInCache } from './status';
 import { legacyHash, probe } from './workspaceHash';
 
@@ -122,6 +122,22 @@ export function addToGitignore(root: string, absOutput: string): string | undefi
   return toPosixRelative(root, gitignore);
 }
 
+/**
+ * A folder holding a name that `data checkout` refuses to write (a control character, a `.GIT`
+ * folder…) is refused here too: what is added must come back. Nothing is recorded for it.
+ */
+function refuseUnsafeEntries(rel: string, version: StoredVersion): void {
+  for (const e of version.entries ?? []) {
+    const reason = unsafeReason(`${rel}/${e.relpath}`);
+    if (!reason) continue;
+    throw new ProvenantError(`cannot add "${rel}": the file ${JSON.stringify(`${rel}/${e.relpath}`)} could never be checked out (${reason.why})`, {
+      file: rel,
+      hint: 'Rename or remove that file, then add the folder again. Nothing was recorded.',
+      code: reason.code,
+    });
+  }
+}
+
 /** DVC refuses to take over what git tracks (`OutputAlreadyTrackedError`); so do we, in its words. */
 function refuseGitTracked(root: string, rel: string): void {
   const res = spawnSync('git', ['ls-files', '-z', '--', `:(literal)${rel}`], { cwd: root, encoding: 'utf8' });
@@ -221,6 +237,7 @@ export async function dataAdd(root: string, paths: readonly string[], options: A
           }
         }
         const version = await storePath(repo, rel, options);
+        refuseUnsafeEntries(rel, version);
         const record = { md5: version.md5, size: version.size, ...(version.nfiles !== undefined ? { nfiles: version.nfiles } : {}), isexec: version.isexec, path: entry?.path ?? pathInFile };
         let change: AddResult['change'] = 'unchanged';
         if (!parsed || !entry) {

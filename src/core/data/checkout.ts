@@ -132,6 +132,7 @@ async function plan(repo: DvcRepo, guard: WorkspaceGuard, v: Version, options: H
   for (const e of current) {
     if (wanted.has(e.relpath)) continue;
     if (!saved(e.md5)) p.conflicts.push(`${v.relPath}/${e.relpath}`);
+    guard.check(`${v.relPath}/${e.relpath}`, v.source, { fromDisk: true });
     p.removes.push(e.relpath);
   }
   return p;
@@ -174,7 +175,7 @@ function apply(repo: DvcRepo, guard: WorkspaceGuard, p: Plan): CheckoutResult {
     linkObject(obj, guard, rel, types, { isexec: w.relpath === '' && p.version.isexec === true, empty: statSync(obj).size === 0, source });
   }
   for (const r of p.removes) {
-    const abs = guard.check(`${relPath}/${r}`, source);
+    const abs = guard.check(`${relPath}/${r}`, source, { fromDisk: true });
     rmSync(abs, { force: true });
     pruneEmptyDirs(dirname(abs), guard.check(relPath, source));
   }

@@ -65,9 +65,10 @@ export class WorkspaceGuard {
   }
 
   /** Lexical checks only (no file system access): throws when `rel` can never be written. */
-  checkText(rel: string, source?: string): void {
+  checkText(rel: string, source?: string, fromDisk = false): void {
     const reason = unsafeReason(rel);
-    if (reason) throw refuse(this.verb, rel, reason.why, reason.code, source, this.hint);
+    // A name read from the disk itself (a file to remove) may hold control characters; it is not written.
+    if (reason && !(fromDisk && reason.code === 'E_UNSAFE_NAME')) throw refuse(this.verb, rel, reason.why, reason.code, source, this.hint);
   }
 
   /**
@@ -75,8 +76,8 @@ export class WorkspaceGuard {
    * link) and resolve, with realpath, to itself inside the workspace. With `create`, missing folders
    * are made one by one (never through a link). Returns the absolute path (of the real workspace).
    */
-  check(rel: string, source?: string, options: { create?: boolean } = {}): string {
-    this.checkText(rel, source);
+  check(rel: string, source?: string, options: { create?: boolean; fromDisk?: boolean } = {}): string {
+    this.checkText(rel, source, options.fromDisk === true);
     resolveInWorkspace(this.root, rel, source);
     const parts = rel.split('/');
     let cur = this.realRoot;

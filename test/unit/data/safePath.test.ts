@@ -91,3 +91,17 @@ test('check() refuses a symlinked parent and a parent that is a file; create mak
   guard.check('new/sub/x', undefined, { create: true });
   assert.ok(lstatSync(join(root, 'new/sub')).isDirectory());
 });
+
+test('a folder holding a name checkout would refuse is refused by add; such a stray file is removed by checkout', async () => {
+  const { dataAdd } = await import('../../../src/core/data/add');
+  const { dataCheckout } = await import('../../../src/core/data/checkout');
+  const root = dir();
+  writeFiles(root, { 'data/a.csv': 'a', 'data/new\nline.csv': 'n' });
+  await assert.rejects(dataAdd(root, ['data']), (e: unknown) => e instanceof ProvenantError && e.code === 'E_UNSAFE_NAME' && e.message.includes('"data/new\\nline.csv" could never be checked out'));
+  assert.ok(!readdirSync(root).includes('data.dvc'), 'nothing recorded');
+  rmSync(join(root, 'data/new\nline.csv'));
+  await dataAdd(root, ['data']);
+  writeFileSync(join(root, 'data/stray\u001b.csv'), 's');
+  await dataCheckout(root, ['data'], { force: true });
+  assert.deepEqual(readdirSync(join(root, 'data')), ['a.csv']);
+});
