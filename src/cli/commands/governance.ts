@@ -130,6 +130,7 @@ export function registerGovernanceCommands(program: Command): void {
       else {
         print(`${result.ok ? 'INTACT' : 'NOT INTACT'}  ${file}`);
         print(`  ${result.checked} file(s) checked against manifest.json (SHA-256)${result.signature ? `; signature: ${result.signature}` : ''}`);
+        print(`  ${result.guarantee}`);
         for (const p of result.problems) print(`  ${p.kind.toUpperCase()}  ${p.entry}${p.detail ? `: ${p.detail}` : ''}`);
         if (result.extractedTo) print(`  extracted to ${result.extractedTo}`);
       }
