@@ -198,6 +198,7 @@ function checkSignature(result: VerifyResult, manifest: Manifest, manifestBytes:
   } catch (err) {
     return fail(keySource, describeError(err));
   }
+  if (!verifyBytes(manifestBytes, sig, key)) return fail(SIGNATURE_FILE, `the manifest's signature does not verify with key ${result.signer}`);
   if (options.publicKeyFile && shippedKey) {
     // The shipped key is not what was checked, but its bytes still belong to the packet.
     try {
@@ -206,7 +207,6 @@ function checkSignature(result: VerifyResult, manifest: Manifest, manifestBytes:
       return fail(PUBLIC_KEY_FILE, describeError(err));
     }
   }
-  if (!verifyBytes(manifestBytes, sig, key)) return fail(SIGNATURE_FILE, `the manifest's signature does not verify with key ${result.signer}`);
   if (recorded && recorded.key !== result.signer) return fail(MANIFEST_FILE, `manifest.json names signer ${recorded.key}, but the signature is by ${result.signer}`);
   const given = options.publicKeyFile !== undefined;
   result.signature = `valid, key ${result.signer}${given ? ' (the given public key)' : " (shipped in the packet: compare it with the signer's published key, or pass --public-key)"}`;
