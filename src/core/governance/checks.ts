@@ -1,11 +1,13 @@
 /**
  * Governance checks of a run: each gives pass / warn / fail, the evidence it looked at, and what
- * to do. Thresholds come from `checks:` in `.provenant/config.yaml` (see THRESHOLD_DEFAULTS).
+ * to do, or `error` when it cannot be evaluated (never a silent skip). Thresholds come from
+ * `checks:` in `.provenant/config.yaml` (see config/thresholds.ts).
  * Checks only read: the workspace, the run folder, git objects and the DVC cache.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_PATH, loadConfig, type ProvenantConfig } from '../config/config';
+import { THRESHOLD_DEFAULTS, isThresholdName, thresholdProblem, type Thresholds } from '../config/thresholds';
 import { DVC_DIR, openDvcRepo } from '../data/dvcRepo';
 import { md5Bytes } from '../data/md5';
 import { readVersionFile } from '../data/versions';
@@ -16,13 +18,14 @@ import { evaluate } from '../analysis/evaluate';
 import { fairness } from '../analysis/fairness';
 import { readRun, resolveRunId, runFile, RUNS_DIR } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
-import { describeError } from '../util/errors';
+import { ProvenantError, describeError } from '../util/errors';
 import { resolveInWorkspace } from '../util/paths';
 import { locateData } from './dataSources';
 import { findOverlap, readTable, type Table } from './overlap';
 import { readReproduction } from './reproductionRecord';
 
-export type Verdict = 'pass' | 'warn' | 'fail';
+/** `error`: the check could not be evaluated (a file it needs is unreadable); `check --strict` counts it as a failure. */
+export type Verdict = 'pass' | 'warn' | 'fail' | 'error';
 
 export const CHECK_IDS = [
   'seed-controlled',
@@ -57,31 +60,16 @@ export interface CheckReport {
   thresholds: Thresholds;
 }
 
-/** Thresholds and their defaults; override under `checks:` in .provenant/config.yaml. */
-export const THRESHOLD_DEFAULTS = {
-  /** A held-out accuracy, ROC AUC, F1 or R² at or above this is suspicious. */
-  perfect_score: 0.99,
-  /** Share of the majority class at or above which accuracy alone is unsuited. */
-  imbalance_share: 0.9,
-  /** Lowest / highest group selection rate below this fails (four-fifths rule). */
-  four_fifths: 0.8,
-  /** Groups smaller than this are reported as too small for their rates to mean much. */
-  min_group_size: 30,
-  /** Largest true-positive-rate gap between groups before a warning. */
-  max_group_gap: 0.1,
-  /** Held-out rows allowed to occur in training data. */
-  max_overlap_rows: 0,
-  /** Reproduction: largest absolute and relative difference counted as "within tolerance". */
-  reproduce_abs_tolerance: 1e-9,
-  reproduce_rel_tolerance: 1e-6,
-};
-export type Thresholds = typeof THRESHOLD_DEFAULTS;
+export { THRESHOLD_DEFAULTS, type Thresholds };
 
+/** The thresholds in force: the defaults, overridden by `checks:` (validated when the config was read, and again here for configs built in code). */
 export function thresholdsOf(config: ProvenantConfig): Thresholds {
   const out = { ...THRESHOLD_DEFAULTS };
-  for (const key of Object.keys(out) as (keyof Thresholds)[]) {
-    const v = config.checks[key];
-    if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
+  for (const [key, v] of Object.entries(config.checks)) {
+    if (!isThresholdName(key)) throw new ProvenantError(`unknown threshold "${key}" under "checks"`, { file: CONFIG_PATH, code: 'E_CONFIG' });
+    const problem = thresholdProblem(key, v);
+    if (problem) throw new ProvenantError(problem, { file: CONFIG_PATH, code: 'E_CONFIG' });
+    out[key] = v as number;
   }
   return out;
 }
@@ -224,9 +212,11 @@ async function dataTable(root: string, run: RunRecord, d: DataVersion): Promise<
 
 function predictionTable(root: string, run: RunRecord, name: string): Table | null {
   const set = run.predictions.find((p) => p.name === name);
-  if (!set || !/^[\w.-]+$/.test(set.file)) return null;
+  if (!set) return null;
+  const display = `${RUNS_DIR}/${run.id}/${set.file}`;
+  if (!/^[\w.-]+$/.test(set.file)) throw new ProvenantError(`the prediction file name "${set.file}" is not a plain file name`, { file: `${RUNS_DIR}/${run.id}/run.json`, code: 'E_PREDICTIONS_CSV' });
   const path = runFile(root, run.id, set.file);
-  if (!existsSync(path)) return null;
+  if (!existsSync(path)) throw new ProvenantError('the predictions file is missing', { file: display, code: 'E_PREDICTIONS_CSV' });
   const table = readTable(path, `${RUNS_DIR}/${run.id}/${set.file}`);
   const keep = set.features.map((f) => table.columns.indexOf(f)).filter((i) => i >= 0);
   return { name: table.name, columns: keep.map((i) => table.columns[i]!), rows: table.rows.map((r) => keep.map((i) => r[i] ?? '')) };
@@ -322,19 +312,27 @@ async function trainTestDisjoint(root: string, run: RunRecord, config: Provenant
 // ---------------------------------------------------------------------------------------------
 // Predictions: score, imbalance, subgroups
 
-function loadHoldout(root: string, run: RunRecord, config: ProvenantConfig): { data: PredictionData | null; error: string | null } {
-  if (run.predictions.length === 0) return { data: null, error: 'the run logged no predictions' };
+/** The held-out predictions; `error` when the run logged some that cannot be read (then the checks that need them are not evaluated). */
+function loadHoldout(root: string, run: RunRecord, config: ProvenantConfig): { data: PredictionData | null; error: { text: string; file: string | undefined } | null } {
+  if (run.predictions.length === 0) return { data: null, error: null };
   try {
     return { data: loadPredictions(root, run, config), error: null };
   } catch (err) {
-    return { data: null, error: describeError(err) };
+    return { data: null, error: { text: describeError(err), file: err instanceof ProvenantError ? err.file : undefined } };
   }
+}
+
+type HoldoutError = ReturnType<typeof loadHoldout>['error'];
+
+function notEvaluated(id: CheckId, error: NonNullable<HoldoutError>): CheckResult {
+  return result(id, 'error', `Not evaluated: the held-out predictions could not be read: ${error.text}`, 'Fix or restore the file named above (or re-run the training script), then check again; until then this check counts as failed under --strict.', error.file);
 }
 
 const SCORE_METRICS = ['roc_auc', 'accuracy', 'f1', 'pr_auc', 'r2'];
 
-function perfectScore(run: RunRecord, data: PredictionData | null, t: Thresholds): CheckResult {
+function perfectScore(run: RunRecord, data: PredictionData | null, error: HoldoutError, t: Thresholds): CheckResult {
   const id = 'perfect-score';
+  if (error) return notEvaluated(id, error);
   let scores: [string, number][];
   let source: string;
   if (data) {
@@ -354,9 +352,10 @@ function perfectScore(run: RunRecord, data: PredictionData | null, t: Thresholds
   return result(id, 'pass', `On ${source}: ${text} (all below ${t.perfect_score}).`, 'Nothing to do.');
 }
 
-function metricImbalance(run: RunRecord, config: ProvenantConfig, data: PredictionData | null, t: Thresholds): CheckResult {
+function metricImbalance(run: RunRecord, config: ProvenantConfig, data: PredictionData | null, error: HoldoutError, t: Thresholds): CheckResult {
   const id = 'metric-imbalance';
-  if (!data) return result(id, 'warn', 'Class balance unknown: no held-out predictions could be read.', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
+  if (error) return notEvaluated(id, error);
+  if (!data) return result(id, 'warn', 'Class balance unknown: the run logged no held-out predictions.', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
   if (data.task === 'regression') return result(id, 'pass', 'Regression target: class imbalance does not apply.', 'Nothing to do.');
   let positives = 0;
   for (const v of data.yTrue) positives += v;
@@ -377,12 +376,13 @@ function metricImbalance(run: RunRecord, config: ProvenantConfig, data: Predicti
   return result(id, 'pass', `${balance}: below the ${fmt(t.imbalance_share * 100, 0)}% imbalance threshold; key metric ${key ?? 'not set'}.`, 'Nothing to do.');
 }
 
-function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, t: Thresholds): CheckResult {
+function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, error: HoldoutError, t: Thresholds): CheckResult {
   const id = 'subgroup-gaps';
   if (config.sensitiveAttributes.length === 0) {
     return result(id, 'warn', 'No sensitive attribute is configured, so no subgroup was compared.', 'List them under sensitive_attributes: in .provenant/config.yaml and log them with the predictions.', CONFIG_PATH);
   }
-  if (!data) return result(id, 'warn', 'No held-out predictions could be read, so no subgroup was compared.', 'Log held-out predictions with the sensitive attributes as features.', CONFIG_PATH);
+  if (error) return notEvaluated(id, error);
+  if (!data) return result(id, 'warn', 'The run logged no held-out predictions, so no subgroup was compared.', 'Log held-out predictions with the sensitive attributes as features.', CONFIG_PATH);
   const failures: string[] = [];
   const warnings: string[] = [];
   const passes: string[] = [];
@@ -456,16 +456,18 @@ export async function checkRun(root: string, query: string, options: CheckOption
   const run = readRun(root, resolveRunId(root, query));
   const config = options.config ?? loadConfig(root);
   const t = thresholdsOf(config);
-  const { data } = loadHoldout(root, run, config);
+  const { data, error } = loadHoldout(root, run, config);
   const checks: CheckResult[] = [
     seedControlled(run),
     await dataVersioned(root, run),
     codeCommitted(run),
     environmentCaptured(run),
-    await trainTestDisjoint(root, run, config, t).catch((err: unknown) => result('train-test-disjoint', 'warn', `Could not compare: ${describeError(err)}`, 'Fix the file named above.', CONFIG_PATH)),
-    perfectScore(run, data, t),
-    metricImbalance(run, config, data, t),
-    subgroupGaps(config, data, t),
+    await trainTestDisjoint(root, run, config, t).catch((err: unknown) =>
+      result('train-test-disjoint', 'error', `Not evaluated: ${describeError(err)}`, 'Fix or restore the file named above, then check again; until then this check counts as failed under --strict.', err instanceof ProvenantError && err.file ? err.file : CONFIG_PATH),
+    ),
+    perfectScore(run, data, error, t),
+    metricImbalance(run, config, data, error, t),
+    subgroupGaps(config, data, error, t),
     assumptionsLogged(root, run),
     reproduced(root, run),
   ];
@@ -473,5 +475,10 @@ export async function checkRun(root: string, query: string, options: CheckOption
 }
 
 export function worstVerdict(checks: CheckResult[]): Verdict {
-  return checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.some((c) => c.verdict === 'warn') ? 'warn' : 'pass';
+  return checks.some((c) => c.verdict === 'error') ? 'error' : checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.some((c) => c.verdict === 'warn') ? 'warn' : 'pass';
+}
+
+/** What `check --strict` refuses: a failed check, or one that could not be evaluated. */
+export function failsStrict(checks: CheckResult[]): boolean {
+  return checks.some((c) => c.verdict === 'fail' || c.verdict === 'error');
 }
