@@ -19,7 +19,7 @@ after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
  * 200 held-out rows, two groups; `unfair` gives group b a selection rate far below four fifths of
  * group a's, otherwise both groups are selected at the same rate.
  */
-function workspace(unfair: boolean): { root: string; run: RunRecord } {
+function workspace(unfair: boolean, files: Record<string, string> = {}): { root: string; run: RunRecord } {
   const root = tempDir('provenant-gate-');
   roots.push(root);
   writeFiles(root, {
@@ -33,6 +33,7 @@ function workspace(unfair: boolean): { root: string; run: RunRecord } {
     ].join('\n'),
     '.provenant/config.yaml': `train: python3 score.py\npython: ${requirePython()}\nsensitive_attributes: [g]\nkey_metric: roc_auc\n`,
     '.provenant/.gitignore': '/runs/\n/state/\n/tmp/\n',
+    ...files,
   });
   git(root, 'init', '-q', '-b', 'main');
   git(root, 'add', '-A');
@@ -104,5 +105,27 @@ describe('check --strict as a gate', () => {
     assert.equal(gone.status, 1);
     assert.equal(verdict(gone.report, 'train-test-disjoint').verdict, 'error', verdict(gone.report, 'train-test-disjoint').evidence);
     assert.match(verdict(gone.report, 'train-test-disjoint').evidence, /predictions\.csv: the predictions file is missing/);
+  });
+
+  test('"Environment captured" warns on requirements without exact versions and names them; pinned ones pass', () => {
+    const { root, run } = workspace(false, { 'requirements.txt': '# what score.py needs\nnumpy==1.26.4\npandas>=2.0\nscikit-learn\n-r requirements/extra.txt\n', 'requirements/extra.txt': 'scipy~=1.11\n' });
+    const loose = verdict(check(root, run.id, false).report, 'environment-captured');
+    assert.equal(loose.verdict, 'warn', loose.evidence);
+    assert.match(loose.evidence, /3 of 4 requirements name no exact version, so the environment cannot be rebuilt/);
+    assert.match(loose.evidence, /requirements\.txt: pandas>=2\.0 \(line 3\), requirements\.txt: scikit-learn \(line 4\), requirements\/extra\.txt: scipy~=1\.11 \(line 1\)/);
+    assert.equal(loose.file, 'requirements.txt');
+
+    // Pinned directly, or through a constraints file: the environment can be rebuilt.
+    writeFiles(root, { 'requirements.txt': 'numpy==1.26.4\npandas\nscikit-learn==1.4.2\n-c constraints.txt\n', 'constraints.txt': 'pandas==2.2.1\n' });
+    git(root, 'rm', '-q', 'requirements/extra.txt');
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'pin');
+    assert.equal(cli(root, ['run', '--quiet']).status, 0);
+    const pinnedRun = (JSON.parse(cli(root, ['runs', 'list', '--json']).stdout) as RunRecord[]).find((r) => r.id !== run.id)!;
+    const pinned = verdict(check(root, pinnedRun.id, false).report, 'environment-captured');
+    assert.equal(pinned.verdict, 'pass', pinned.evidence);
+    assert.match(pinned.evidence, /3 requirements in constraints\.txt, requirements\.txt, each pinned to one version/);
+    // The first run is judged on the files it recorded, not on today's.
+    assert.equal(verdict(check(root, run.id, false).report, 'environment-captured').verdict, 'warn');
   });
 });

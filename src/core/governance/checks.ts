@@ -23,6 +23,7 @@ import { resolveInWorkspace } from '../util/paths';
 import { locateData } from './dataSources';
 import { findOverlap, readTable, type Table } from './overlap';
 import { readReproduction } from './reproductionRecord';
+import { isFullLock, isRequirementsFile, requirementPins } from './requirementPins';
 
 /** `error`: the check could not be evaluated (a file it needs is unreadable); `check --strict` counts it as a failure. */
 export type Verdict = 'pass' | 'warn' | 'fail' | 'error';
@@ -159,7 +160,7 @@ function codeCommitted(run: RunRecord): CheckResult {
   );
 }
 
-function environmentCaptured(run: RunRecord): CheckResult {
+async function environmentCaptured(root: string, run: RunRecord): Promise<CheckResult> {
   const env = run.environment;
   if (!env.python) {
     return result('environment-captured', 'fail', `The interpreter could not be probed: ${env.pythonError ?? 'unknown reason'}.`, 'Set python: in .provenant/config.yaml (or provenant.pythonPath) to a working interpreter and run again.', CONFIG_PATH);
@@ -170,7 +171,24 @@ function environmentCaptured(run: RunRecord): CheckResult {
   if (locks.length === 0) {
     return result('environment-captured', 'warn', `${base}; no lockfile or requirements file was found at the workspace root.`, 'Commit a lockfile (requirements.txt with pinned versions, poetry.lock, uv.lock, conda environment.yml …) so the environment can be rebuilt, not only described.');
   }
-  return result('environment-captured', 'pass', `${base}; lockfiles ${listOf(locks)}.`, 'Keep the lockfile in step with the environment.');
+  const fullLocks = locks.filter(isFullLock);
+  const pins = await requirementPins(root, run);
+  const pinAdvice = 'Pin every requirement to one version (`name==1.2.3`, e.g. with `pip freeze > requirements.txt` or pip-compile), or commit a lockfile (uv.lock, poetry.lock …), so the environment can be rebuilt, not only described.';
+  if (fullLocks.length === 0 && pins.unpinned.length > 0) {
+    const file = pins.unpinned[0]!.split(':')[0];
+    return result(
+      'environment-captured',
+      'warn',
+      `${base}; ${pins.unpinned.length} of ${plural(pins.requirements, 'requirement')} name no exact version, so the environment cannot be rebuilt: ${listOf(pins.unpinned, 8)}.`,
+      pinAdvice,
+      file,
+    );
+  }
+  if (fullLocks.length === 0 && pins.unreadable.length > 0 && pins.files.length === 0 && locks.every(isRequirementsFile)) {
+    return result('environment-captured', 'warn', `${base}; whether the requirements pin the environment is unknown: ${listOf(pins.unreadable)} could not be read as the run recorded it.`, pinAdvice);
+  }
+  const pinned = pins.files.length ? `; ${plural(pins.requirements, 'requirement')} in ${listOf(pins.files)}${pins.unpinned.length ? ` (unpinned there, but ${listOf(fullLocks)} pins the environment: ${listOf(pins.unpinned, 4)})` : ', each pinned to one version'}` : '';
+  return result('environment-captured', 'pass', `${base}; lockfiles ${listOf(locks)}${pinned}.`, 'Keep the lockfile in step with the environment.');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,7 +479,7 @@ export async function checkRun(root: string, query: string, options: CheckOption
     seedControlled(run),
     await dataVersioned(root, run),
     codeCommitted(run),
-    environmentCaptured(run),
+    await environmentCaptured(root, run),
     await trainTestDisjoint(root, run, config, t).catch((err: unknown) =>
       result('train-test-disjoint', 'error', `Not evaluated: ${describeError(err)}`, 'Fix or restore the file named above, then check again; until then this check counts as failed under --strict.', err instanceof ProvenantError && err.file ? err.file : CONFIG_PATH),
     ),
