@@ -4,13 +4,13 @@
  * `checks:` in `.provenant/config.yaml` (see config/thresholds.ts).
  * Checks only read: the workspace, the run folder, git objects and the DVC cache.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_PATH, loadConfig, type ProvenantConfig } from '../config/config';
 import { THRESHOLD_DEFAULTS, isThresholdName, thresholdProblem, type Thresholds } from '../config/thresholds';
 import { DVC_DIR, openDvcRepo } from '../data/dvcRepo';
-import { md5Bytes } from '../data/md5';
-import { readVersionFile } from '../data/versions';
+import { md5File } from '../data/md5';
+import { hasObject, objectPath } from '../data/objectStore';
 import { git, fs } from '../git/repo';
 import { readJournal, JOURNAL_PATH } from '../experiments/journal';
 import { loadPredictions, type PredictionData } from '../analysis/dataset';
@@ -21,7 +21,7 @@ import type { DataVersion, RunRecord } from '../runs/types';
 import { ProvenantError, describeError } from '../util/errors';
 import { resolveInWorkspace } from '../util/paths';
 import { locateData } from './dataSources';
-import { findOverlap, readTable, type Table } from './overlap';
+import { bytesSource, countRows, fileSource, findOverlapStreaming, type TableSource } from './overlap';
 import { readReproduction } from './reproductionRecord';
 import { isFullLock, isRequirementsFile, requirementPins } from './requirementPins';
 
@@ -196,48 +196,34 @@ async function environmentCaptured(root: string, run: RunRecord): Promise<CheckR
 
 const isTableFile = (p: string) => /\.(csv|tsv)$/i.test(p);
 
-/** The bytes of the run's version of a data file: the workspace copy when it still matches, else the cache, else the snapshot. */
-async function versionBytes(root: string, run: RunRecord, d: DataVersion): Promise<Buffer | null> {
+/**
+ * Where the run's version of a data file can be streamed from: the workspace copy while its hash
+ * still matches, else the DVC cache, else the code snapshot (committed data is held in memory).
+ */
+async function versionSource(root: string, run: RunRecord, d: DataVersion): Promise<TableSource | null> {
   const abs = resolveInWorkspace(root, d.path, CONFIG_PATH);
-  if (existsSync(abs)) {
-    const bytes = readFileSync(abs);
-    if (md5Bytes(bytes) === d.md5) return bytes;
-  }
+  if (existsSync(abs) && statSync(abs).isFile() && md5File(abs).md5 === d.md5) return fileSource(abs, d.path);
   const repo = openDvcRepo(root);
-  const cached = repo && readVersionFile(repo, d.md5);
-  if (cached) return cached;
+  if (repo && !d.md5.endsWith('.dir') && hasObject(repo.config.cacheDir, d.md5)) {
+    const path = objectPath(repo.config.cacheDir, d.md5);
+    if (md5File(path).md5 === d.md5) return fileSource(path, d.path);
+  }
   try {
-    return Buffer.from((await git.readBlob({ fs, dir: root, oid: run.code.snapshotCommit, filepath: d.path })).blob);
+    return bytesSource(Buffer.from((await git.readBlob({ fs, dir: root, oid: run.code.snapshotCommit, filepath: d.path })).blob), d.path);
   } catch {
     return null;
   }
 }
 
-async function dataTable(root: string, run: RunRecord, d: DataVersion): Promise<Table | null> {
-  const bytes = await versionBytes(root, run, d);
-  if (!bytes) return null;
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'provenant-table-'));
-  try {
-    const file = join(dir, d.path.split('/').pop()!);
-    writeFileSync(file, bytes);
-    return readTable(file, d.path);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function predictionTable(root: string, run: RunRecord, name: string): Table | null {
+/** A prediction set restricted to its feature columns; a listed set whose file is gone is an error. */
+function predictionSource(root: string, run: RunRecord, name: string): TableSource | null {
   const set = run.predictions.find((p) => p.name === name);
   if (!set) return null;
   const display = `${RUNS_DIR}/${run.id}/${set.file}`;
   if (!/^[\w.-]+$/.test(set.file)) throw new ProvenantError(`the prediction file name "${set.file}" is not a plain file name`, { file: `${RUNS_DIR}/${run.id}/run.json`, code: 'E_PREDICTIONS_CSV' });
   const path = runFile(root, run.id, set.file);
   if (!existsSync(path)) throw new ProvenantError('the predictions file is missing', { file: display, code: 'E_PREDICTIONS_CSV' });
-  const table = readTable(path, `${RUNS_DIR}/${run.id}/${set.file}`);
-  const keep = set.features.map((f) => table.columns.indexOf(f)).filter((i) => i >= 0);
-  return { name: table.name, columns: keep.map((i) => table.columns[i]!), rows: table.rows.map((r) => keep.map((i) => r[i] ?? '')) };
+  return fileSource(path, display, set.features);
 }
 
 const lines = (rows: number[]) => listOf(rows.map((r) => String(r + 2)), 6);
@@ -245,21 +231,22 @@ const lines = (rows: number[]) => listOf(rows.map((r) => String(r + 2)), 6);
 async function trainTestDisjoint(root: string, run: RunRecord, config: ProvenantConfig, t: Thresholds): Promise<CheckResult> {
   const id = 'train-test-disjoint';
   const evalPaths = new Set(config.evalData.map((p) => p.replace(/\\/g, '/').replace(/^\.\//, '')));
-  const tables: { version: DataVersion; table: Table; eval: boolean }[] = [];
+  const tables: { version: DataVersion; source: TableSource; eval: boolean }[] = [];
   const skipped: string[] = [];
   for (const d of run.data) {
     if (!isTableFile(d.path)) {
       skipped.push(`${d.path} (not a CSV/TSV file)`);
       continue;
     }
-    const table = await dataTable(root, run, d);
-    if (!table) skipped.push(`${d.path} (the run's version is not retrievable)`);
-    else tables.push({ version: d, table, eval: evalPaths.has(d.path) });
+    const source = await versionSource(root, run, d);
+    if (!source) skipped.push(`${d.path} (the run's version is not retrievable)`);
+    else tables.push({ version: d, source, eval: evalPaths.has(d.path) });
   }
   const holdoutSet = run.predictions.find((p) => p.name === 'holdout') ?? run.predictions.find((p) => !/^train/i.test(p.name));
-  const holdout = holdoutSet ? predictionTable(root, run, holdoutSet.name) : null;
+  const holdout = holdoutSet ? predictionSource(root, run, holdoutSet.name) : null;
+  const holdoutRows = holdout ? await countRows(holdout) : 0;
   const trainSet = run.predictions.find((p) => /^train/i.test(p.name));
-  const trainPredictions = trainSet ? predictionTable(root, run, trainSet.name) : null;
+  const trainPredictions = trainSet ? predictionSource(root, run, trainSet.name) : null;
   const failures: string[] = [];
   const warnings: string[] = [];
   const notes: string[] = [];
@@ -268,28 +255,28 @@ async function trainTestDisjoint(root: string, run: RunRecord, config: Provenant
   // Declared evaluation files against declared training files.
   for (const e of tables.filter((x) => x.eval)) {
     for (const tr of tables.filter((x) => !x.eval)) {
-      const ov = findOverlap(e.table, tr.table);
+      const ov = await findOverlapStreaming(e.source, tr.source);
       if (ov.columns.length === 0) {
         warnings.push(`${e.version.path} and ${tr.version.path} have no column in common`);
         continue;
       }
       const n = ov.rowsOfA.length;
-      const text = `${n} of ${e.table.rows.length} rows of ${e.version.path} also occur in ${tr.version.path} (${columnsNote(ov.columns)}; lines ${lines(ov.rowsOfA)})`;
+      const text = `${n} of ${ov.rowsInA} rows of ${e.version.path} also occur in ${tr.version.path} (${columnsNote(ov.columns)}; lines ${lines(ov.rowsOfA)})`;
       if (n > t.max_overlap_rows) failures.push(text);
       else notes.push(`${e.version.path} vs ${tr.version.path}: ${n} shared rows, ${columnsNote(ov.columns)}`);
     }
   }
 
-  if (holdout && holdout.rows.length > 0) {
+  if (holdout && holdoutRows > 0) {
     if (trainPredictions) {
-      const ov = findOverlap(holdout, trainPredictions);
-      if (ov.rowsOfA.length > t.max_overlap_rows) failures.push(`${ov.rowsOfA.length} of ${holdout.rows.length} held-out rows also occur in the "${trainSet!.name}" prediction set (${columnsNote(ov.columns)})`);
+      const ov = await findOverlapStreaming(holdout, trainPredictions);
+      if (ov.rowsOfA.length > t.max_overlap_rows) failures.push(`${ov.rowsOfA.length} of ${holdoutRows} held-out rows also occur in the "${trainSet!.name}" prediction set (${columnsNote(ov.columns)})`);
       else notes.push(`held-out vs "${trainSet!.name}" predictions: ${ov.rowsOfA.length} shared rows`);
     }
     const candidates = tables.filter((x) => !x.eval);
     const containing: { path: string; rows: number; duplicated: number[]; columns: string[] }[] = [];
     for (const tr of candidates) {
-      const ov = findOverlap(holdout, tr.table);
+      const ov = await findOverlapStreaming(holdout, tr.source);
       if (ov.columns.length === 0) {
         notes.push(`${tr.version.path} shares no column with the held-out predictions`);
         continue;
@@ -299,14 +286,14 @@ async function trainTestDisjoint(root: string, run: RunRecord, config: Provenant
     }
     if (evalPaths.size > 0) {
       for (const c of containing) {
-        const text = `${c.rows} of ${holdout.rows.length} held-out rows occur in the training file ${c.path} (${columnsNote(c.columns)})`;
+        const text = `${c.rows} of ${holdoutRows} held-out rows occur in the training file ${c.path} (${columnsNote(c.columns)})`;
         if (c.rows > t.max_overlap_rows) failures.push(text);
       }
     } else if (containing.length >= 2) {
-      failures.push(`held-out rows occur in ${containing.length} data files: ${containing.map((c) => `${c.rows} of ${holdout.rows.length} in ${c.path}`).join(', ')} (${columnsNote(containing[0]!.columns)}), so the evaluation rows were also available for training`);
+      failures.push(`held-out rows occur in ${containing.length} data files: ${containing.map((c) => `${c.rows} of ${holdoutRows} in ${c.path}`).join(', ')} (${columnsNote(containing[0]!.columns)}), so the evaluation rows were also available for training`);
     } else if (containing.length === 1) {
       const c = containing[0]!;
-      const split = `the ${holdout.rows.length} held-out rows were split inside the script from ${c.path} (${c.rows} found there, ${columnsNote(c.columns)})`;
+      const split = `the ${holdoutRows} held-out rows were split inside the script from ${c.path} (${c.rows} found there, ${columnsNote(c.columns)})`;
       if (c.duplicated.length > t.max_overlap_rows) warnings.push(`${split}; ${c.duplicated.length} of them occur more than once in it, so a copy may have gone to training (held-out rows ${lines(c.duplicated.map((r) => r))} of ${holdout.name})`);
       else notes.push(`${split}; none of them has a duplicate there, so no copy crossed the split`);
     }
