@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { tempDir } from '../../helpers/git';
@@ -67,6 +67,7 @@ describe('streamed overlap', () => {
       }
     }
     assert.ok(compared > 100, `${compared} pairs shared a column`);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reads in chunks of one byte as in one piece (cells, quotes and CRLF split anywhere)', async () => {
@@ -107,12 +108,17 @@ describe('streamed overlap', () => {
     for (let i = 0; i < 256; i++) writeSync(fd, block);
     closeSync(fd);
     writeFileSync(join(dir, 'holdout.csv'), 'x,y\n7,1\n8,2\n');
+    // Peak RSS sampled in the child (ru_maxrss would carry the parent's peak across exec).
     const script = [
       `const { fileSource, findOverlapStreaming } = require(${JSON.stringify(join(REPO_ROOT, 'src/core/governance/overlap.ts'))});`,
+      'let peak = 0;',
+      'const sample = () => { peak = Math.max(peak, process.memoryUsage.rss()); };',
+      'const timer = setInterval(sample, 20);',
       `findOverlapStreaming(fileSource(${JSON.stringify(join(dir, 'holdout.csv'))}, 'holdout.csv'), fileSource(${JSON.stringify(big)}, 'big.csv'))`,
-      '  .then((ov) => console.log(JSON.stringify({ columns: ov.columns, rows: ov.rowsOfA, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })));',
+      '  .then((ov) => { sample(); clearInterval(timer); console.log(JSON.stringify({ columns: ov.columns, rows: ov.rowsOfA, maxRssMb: Math.round(peak / 1048576) })); });',
     ].join('\n');
     const r = spawnSync(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+    rmSync(dir, { recursive: true, force: true });
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const out = JSON.parse(r.stdout) as { columns: string[]; rows: number[]; maxRssMb: number };
     assert.deepEqual(out.columns, ['x']);
