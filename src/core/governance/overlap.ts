@@ -108,14 +108,15 @@ export interface OverlapLimits {
   rowBytes: number;
   /** Bytes of the header names of the first table. */
   headerBytes: number;
+  /** Characters of held-out row texts kept as such; past it every key is a SHA-256 digest. */
+  textKeyChars: number;
 }
-export const OVERLAP_LIMITS: OverlapLimits = { rowBytes: 8 << 20, headerBytes: 16 << 20 };
+const MiB = 1 << 20;
+export const OVERLAP_LIMITS: OverlapLimits = { rowBytes: 8 * MiB, headerBytes: 16 * MiB, textKeyChars: 64 * MiB };
 
-/** A row's key: its normalized values as JSON when short, else their SHA-256 (a JSON text starts with `[`, base64 never does). */
-function rowKey(values: string[]): string {
-  const text = JSON.stringify(values.map(normalizeCell));
-  return text.length <= 64 ? text : createHash('sha256').update(text).digest('base64');
-}
+/** A row's normalized values as JSON text. */
+const rowText = (values: string[]) => JSON.stringify(values.map(normalizeCell));
+const digest = (text: string) => createHash('sha256').update(text).digest('base64');
 
 const longestName = (names: Iterable<string>) => {
   let n = 0;
@@ -161,7 +162,7 @@ async function eachRowKey(source: TableSource, columns: string[], limits: Overla
       return columns.map((c) => first.get(c) ?? -1);
     },
     rowLimit: limits.rowBytes,
-    onRow: (values, row) => onKey(rowKey(values), row),
+    onRow: (values, row) => onKey(rowText(values), row),
   });
   return rows;
 }
@@ -180,17 +181,29 @@ export async function findOverlapStreaming(a: TableSource, b: TableSource, limit
   const headerB = await headerOf(b, limits, new Set(headerA.names));
   const columns = [...new Set(headerB.names)].sort();
   if (columns.length === 0) return { columns, rowsOfA: [], matches: 0, duplicatedInB: [], rowsInA: 0 };
-  const keysOfA: string[] = [];
+  // While they are short enough the held-out rows are kept as texts (no hashing of the training
+  // rows); past the limit every key becomes a digest, so memory stays one digest per row.
+  let keysOfA: string[] = [];
+  let textLength = 0;
+  let hashed = false;
+  const rowsInA = await eachRowKey(a, columns, limits, (text) => {
+    textLength += text.length;
+    if (!hashed && textLength > limits.textKeyChars) {
+      hashed = true;
+      keysOfA = keysOfA.map(digest);
+    }
+    keysOfA.push(hashed ? digest(text) : text);
+  });
   const counts = new Map<string, number>();
-  const rowsInA = await eachRowKey(a, columns, limits, (key) => {
-    keysOfA.push(key);
-    counts.set(key, 0);
-  });
+  for (const key of keysOfA) counts.set(key, 0);
   // A table that ends with its header (say one enormous line) has no row to compare: one pass only.
-  if (headerB.rowsFollow) await eachRowKey(b, columns, limits, (key) => {
-    const n = counts.get(key);
-    if (n !== undefined) counts.set(key, n + 1);
-  });
+  if (headerB.rowsFollow) {
+    await eachRowKey(b, columns, limits, (text) => {
+      const key = hashed ? digest(text) : text;
+      const n = counts.get(key);
+      if (n !== undefined) counts.set(key, n + 1);
+    });
+  }
   const rowsOfA: number[] = [];
   const duplicatedInB: number[] = [];
   let matches = 0;

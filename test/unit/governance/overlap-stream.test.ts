@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { tempDir } from '../../helpers/git';
 import { REPO_ROOT } from '../../helpers/paths';
-import { bytesSource, countRows, findOverlap, findOverlapStreaming, readTable } from '../../../src/core/governance/overlap';
+import { OVERLAP_LIMITS, bytesSource, countRows, findOverlap, findOverlapStreaming, readTable } from '../../../src/core/governance/overlap';
 import { CsvLimitError } from '../../../src/core/governance/csvStream';
 
 /** A small deterministic generator (mulberry32), so a failing case can be replayed by its seed. */
@@ -56,7 +56,9 @@ describe('streamed overlap', () => {
       writeFileSync(join(dir, 'a.csv'), textA);
       writeFileSync(join(dir, 'b.csv'), textB);
       const expected = findOverlap(readTable(join(dir, 'a.csv'), 'a.csv'), readTable(join(dir, 'b.csv'), 'b.csv'));
-      const actual = await findOverlapStreaming(bytesSource(Buffer.from(textA), 'a.csv'), bytesSource(Buffer.from(textB), 'b.csv'));
+      // Held-out keys as texts, as digests from the start, or switching to digests midway.
+      const textKeyChars = [OVERLAP_LIMITS.textKeyChars, 0, 200][seed % 3]!;
+      const actual = await findOverlapStreaming(bytesSource(Buffer.from(textA), 'a.csv'), bytesSource(Buffer.from(textB), 'b.csv'), { ...OVERLAP_LIMITS, textKeyChars });
       const { rowsInA, ...rest } = actual;
       // Without a common column the in-memory comparison matches every row to every row; the check never uses that.
       if (expected.columns.length === 0) assert.deepEqual(rest, { columns: [], rowsOfA: [], matches: 0, duplicatedInB: [] }, `seed ${seed}`);
@@ -85,13 +87,13 @@ describe('streamed overlap', () => {
     // One line of 40 MB: a header with no row, so nothing can overlap.
     const oneLine = bytesSource(Buffer.concat([Buffer.from('x,'), huge]), 'one-line.csv');
     const holdout = bytesSource(Buffer.from('x,y\n1,2\n3,4\n'), 'holdout.csv');
-    const ov = await findOverlapStreaming(holdout, oneLine, { rowBytes: 1 << 20, headerBytes: 1 << 20 });
+    const ov = await findOverlapStreaming(holdout, oneLine, { ...OVERLAP_LIMITS, rowBytes: 1 << 20, headerBytes: 1 << 20 });
     assert.deepEqual({ columns: ov.columns, rows: ov.rowsOfA, n: ov.rowsInA }, { columns: ['x'], rows: [], n: 2 });
     // A 40 MB cell in a column that is not compared is skipped; one in a compared column is refused by line.
     const wide = bytesSource(Buffer.concat([Buffer.from('x,filler\n1,'), huge, Buffer.from('\n3,small\n')]), 'wide.csv');
-    assert.deepEqual((await findOverlapStreaming(holdout, wide, { rowBytes: 1 << 20, headerBytes: 1 << 20 })).rowsOfA, [0, 1]);
+    assert.deepEqual((await findOverlapStreaming(holdout, wide, { ...OVERLAP_LIMITS, rowBytes: 1 << 20, headerBytes: 1 << 20 })).rowsOfA, [0, 1]);
     const long = bytesSource(Buffer.concat([Buffer.from('x,y\n1,2\n3,'), huge, Buffer.from('\n')]), 'long.csv');
-    await assert.rejects(findOverlapStreaming(holdout, long, { rowBytes: 1 << 20, headerBytes: 1 << 20 }), (err: unknown) => {
+    await assert.rejects(findOverlapStreaming(holdout, long, { ...OVERLAP_LIMITS, rowBytes: 1 << 20, headerBytes: 1 << 20 }), (err: unknown) => {
       assert.ok(err instanceof CsvLimitError);
       assert.equal(err.file, 'long.csv');
       assert.match(err.message, /^line 3: the compared cells of this row take more than 1048576 bytes; row-level overlap cannot be evaluated/);
