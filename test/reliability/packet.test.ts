@@ -193,6 +193,15 @@ describe('hostile packets are reported, never certified', () => {
     writeFileSync(keyFile, `${publicPem}#`);
     faults++;
     assert.equal((await verify(signed, { publicKeyFile: keyFile })).ok, false);
+    // With the right key given, a shipped key swapped for another one is still a changed byte of the packet.
+    writeFileSync(keyFile, publicPem);
+    faults++;
+    const swapped = await verify(replace(signed, PUBLIC_KEY_FILE, Buffer.from(publicPemOf(parsePrivateKey(generateSigningKey().privatePem, 'other')))), { publicKeyFile: keyFile });
+    assert.deepEqual(problems(swapped), ['signature signer.pub.pem']);
+    // A manifest naming another signer than the one whose signature verifies.
+    faults++;
+    const otherSigner = packetEntries({ signed: true, manifest: manifestOf(FILES, { signature: { algorithm: 'ed25519', key: `sha256:${'0'.repeat(32)}` } }) });
+    assert.deepEqual(problems(await verify(otherSigner)), ['signature manifest.json']);
   });
 
   test('links, special files and conflicting names are refused; --extract reports them instead of a raw EEXIST', async () => {
