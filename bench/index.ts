@@ -5,6 +5,7 @@ import { benchSnapshot } from './snapshot';
 import { benchExperiments } from './experiments';
 import { benchAnalysis } from './analysis';
 import { benchRunsTable } from './runsTable';
+import { benchOverlap } from './overlap';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     ['experiments', benchExperiments],
     ['analysis', benchAnalysis],
     ['runsTable', benchRunsTable],
+    ['overlap', benchOverlap],
   ];
   for (const [name, run] of benches) {
     if (only.length && !only.includes(name)) continue;

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { findRepoRoot } from '../../core/git/repo';
 import { assertOutsideWorkspace, generateSigningKey, keyFingerprint, parsePublicKey } from '../../core/packet/signing';
 import { writeFileAtomic } from '../../core/util/atomic';
-import { checkRun, type CheckResult } from '../../core/governance/checks';
+import { checkRun, failsStrict, type CheckResult } from '../../core/governance/checks';
 import { reproduceRun } from '../../core/packet/reproduce';
 import { exportPacket } from '../../core/packet/export';
 import { verifyPacket } from '../../core/packet/verify';
@@ -14,7 +14,7 @@ import { json, num, print, withCancel, workspace } from '../io';
 /** The `provenant` Python package ships next to the bundle: dist/cli.js → python/. */
 const PYTHON_HELPER_DIR = join(__dirname, '..', 'python');
 
-const MARK: Record<CheckResult['verdict'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' };
+const MARK: Record<CheckResult['verdict'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', error: 'ERROR' };
 
 /** `provenant check`, `provenant reproduce`, `provenant packet export|verify`. */
 export function registerGovernanceCommands(program: Command): void {
@@ -23,7 +23,7 @@ export function registerGovernanceCommands(program: Command): void {
     .description('governance checks of a run: seed, data, code, environment, train/test overlap, scores, imbalance, subgroups, assumptions, reproduction')
     .argument('<run>', 'run id (or a unique part of it, or its name)')
     .option('--json', 'machine-readable output')
-    .option('--strict', 'exit non-zero when any check fails (for CI)')
+    .option('--strict', 'exit 1 when any check fails or cannot be evaluated (for CI)')
     .action(async (query: string, opts: { json?: boolean; strict?: boolean }) => {
       const root = workspace();
       const report = await checkRun(root, query);
@@ -37,9 +37,9 @@ export function registerGovernanceCommands(program: Command): void {
           if (c.verdict !== 'pass') print(`      → ${c.advice}`);
         }
         const count = (v: CheckResult['verdict']) => report.checks.filter((c) => c.verdict === v).length;
-        print(`\n${count('pass')} passed, ${count('warn')} warned, ${count('fail')} failed`);
+        print(`\n${count('pass')} passed, ${count('warn')} warned, ${count('fail')} failed${count('error') ? `, ${count('error')} not evaluated (error)` : ''}`);
       }
-      if (opts.strict && report.checks.some((c) => c.verdict === 'fail')) process.exitCode = 1;
+      if (opts.strict && failsStrict(report.checks)) process.exitCode = 1;
     });
 
   program
@@ -130,6 +130,7 @@ export function registerGovernanceCommands(program: Command): void {
       else {
         print(`${result.ok ? 'INTACT' : 'NOT INTACT'}  ${file}`);
         print(`  ${result.checked} file(s) checked against manifest.json (SHA-256)${result.signature ? `; signature: ${result.signature}` : ''}`);
+        print(`  ${result.guarantee}`);
         for (const p of result.problems) print(`  ${p.kind.toUpperCase()}  ${p.entry}${p.detail ? `: ${p.detail}` : ''}`);
         if (result.extractedTo) print(`  extracted to ${result.extractedTo}`);
       }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
 import { ProvenantError } from '../util/errors';
+import { THRESHOLD_NAMES, isThresholdName, thresholdProblem, type ThresholdName } from './thresholds';
 
 /** `.provenant/config.yaml`, the project's settings. Every field is optional. */
 export interface ProvenantConfig {
@@ -22,8 +23,8 @@ export interface ProvenantConfig {
   /** Metric shown in the Experiments view and used to rank runs. */
   keyMetric: string | undefined;
   experimentPrefix: string;
-  /** Thresholds of the governance checks, by check id. */
-  checks: Record<string, number | string | boolean>;
+  /** Thresholds of the governance checks (validated: known names, numbers in range; see thresholds.ts). */
+  checks: Partial<Record<ThresholdName, number>>;
 }
 
 export const CONFIG_PATH = '.provenant/config.yaml';
@@ -43,7 +44,7 @@ export const DEFAULT_CONFIG: ProvenantConfig = {
   checks: {},
 };
 
-type FieldKind = 'command' | 'string' | 'stringList' | 'scalar' | 'scalarMap';
+type FieldKind = 'command' | 'string' | 'stringList' | 'scalar' | 'thresholds';
 const FIELDS: Record<string, { key: keyof ProvenantConfig; kind: FieldKind }> = {
   train: { key: 'train', kind: 'command' },
   python: { key: 'python', kind: 'string' },
@@ -56,7 +57,7 @@ const FIELDS: Record<string, { key: keyof ProvenantConfig; kind: FieldKind }> = 
   predictor: { key: 'predictor', kind: 'command' },
   key_metric: { key: 'keyMetric', kind: 'string' },
   experiment_prefix: { key: 'experimentPrefix', kind: 'string' },
-  checks: { key: 'checks', kind: 'scalarMap' },
+  checks: { key: 'checks', kind: 'thresholds' },
 };
 
 /** Reads the config of a workspace; a missing file gives the defaults, an invalid one an error naming the line. */
@@ -115,15 +116,18 @@ export function parseConfig(text: string, fileName = CONFIG_PATH): ProvenantConf
         target[field!.key] = list;
         break;
       }
-      case 'scalarMap': {
-        if (!isMap(value)) fail(line, `"${name}" must be a mapping of names to values`);
-        const out: Record<string, number | string | boolean> = {};
+      case 'thresholds': {
+        if (!isMap(value)) fail(line, `"${name}" must be a mapping of threshold names to numbers`);
+        const out: Partial<Record<ThresholdName, number>> = {};
         for (const item of (value as unknown as { items: { key: Node; value: Node | null }[] }).items) {
-          const v = isScalar(item.value) ? item.value.value : undefined;
-          if (!isScalar(item.key) || (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean')) {
-            fail(lineOf(item.key), `each entry of "${name}" must be a name with a number, string or boolean`);
-          }
-          out[String((item.key as { value: unknown }).value)] = v as number | string | boolean;
+          const itemLine = lineOf(item.key);
+          if (!isScalar(item.key) || (item.value !== null && !isScalar(item.value))) fail(itemLine, `each entry of "${name}" must be a threshold name with a number`);
+          const key = String((item.key as { value: unknown }).value);
+          if (!isThresholdName(key)) fail(itemLine, `unknown threshold "${key}" under "${name}" (known: ${THRESHOLD_NAMES.join(', ')})`);
+          const v = item.value === null ? null : (item.value as { value: unknown }).value;
+          const problem = thresholdProblem(key as ThresholdName, v);
+          if (problem) fail(itemLine, problem);
+          out[key as ThresholdName] = v as number;
         }
         target[field!.key] = out;
         break;

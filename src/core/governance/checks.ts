@@ -1,14 +1,16 @@
 /**
  * Governance checks of a run: each gives pass / warn / fail, the evidence it looked at, and what
- * to do. Thresholds come from `checks:` in `.provenant/config.yaml` (see THRESHOLD_DEFAULTS).
+ * to do, or `error` when it cannot be evaluated (never a silent skip). Thresholds come from
+ * `checks:` in `.provenant/config.yaml` (see config/thresholds.ts).
  * Checks only read: the workspace, the run folder, git objects and the DVC cache.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_PATH, loadConfig, type ProvenantConfig } from '../config/config';
+import { THRESHOLD_DEFAULTS, isThresholdName, thresholdProblem, type Thresholds } from '../config/thresholds';
 import { DVC_DIR, openDvcRepo } from '../data/dvcRepo';
-import { md5Bytes } from '../data/md5';
-import { readVersionFile } from '../data/versions';
+import { md5File } from '../data/md5';
+import { hasObject, objectPath } from '../data/objectStore';
 import { git, fs } from '../git/repo';
 import { readJournal, JOURNAL_PATH } from '../experiments/journal';
 import { loadPredictions, type PredictionData } from '../analysis/dataset';
@@ -16,13 +18,15 @@ import { evaluate } from '../analysis/evaluate';
 import { fairness } from '../analysis/fairness';
 import { readRun, resolveRunId, runFile, RUNS_DIR } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
-import { describeError } from '../util/errors';
+import { ProvenantError, describeError } from '../util/errors';
 import { resolveInWorkspace } from '../util/paths';
 import { locateData } from './dataSources';
-import { findOverlap, readTable, type Table } from './overlap';
+import { bytesSource, countRows, fileSource, findOverlapStreaming, type TableSource } from './overlap';
 import { readReproduction } from './reproductionRecord';
+import { isFullLock, isRequirementsFile, requirementPins } from './requirementPins';
 
-export type Verdict = 'pass' | 'warn' | 'fail';
+/** `error`: the check could not be evaluated (a file it needs is unreadable); `check --strict` counts it as a failure. */
+export type Verdict = 'pass' | 'warn' | 'fail' | 'error';
 
 export const CHECK_IDS = [
   'seed-controlled',
@@ -57,31 +61,16 @@ export interface CheckReport {
   thresholds: Thresholds;
 }
 
-/** Thresholds and their defaults; override under `checks:` in .provenant/config.yaml. */
-export const THRESHOLD_DEFAULTS = {
-  /** A held-out accuracy, ROC AUC, F1 or R² at or above this is suspicious. */
-  perfect_score: 0.99,
-  /** Share of the majority class at or above which accuracy alone is unsuited. */
-  imbalance_share: 0.9,
-  /** Lowest / highest group selection rate below this fails (four-fifths rule). */
-  four_fifths: 0.8,
-  /** Groups smaller than this are reported as too small for their rates to mean much. */
-  min_group_size: 30,
-  /** Largest true-positive-rate gap between groups before a warning. */
-  max_group_gap: 0.1,
-  /** Held-out rows allowed to occur in training data. */
-  max_overlap_rows: 0,
-  /** Reproduction: largest absolute and relative difference counted as "within tolerance". */
-  reproduce_abs_tolerance: 1e-9,
-  reproduce_rel_tolerance: 1e-6,
-};
-export type Thresholds = typeof THRESHOLD_DEFAULTS;
+export { THRESHOLD_DEFAULTS, type Thresholds };
 
+/** The thresholds in force: the defaults, overridden by `checks:` (validated when the config was read, and again here for configs built in code). */
 export function thresholdsOf(config: ProvenantConfig): Thresholds {
   const out = { ...THRESHOLD_DEFAULTS };
-  for (const key of Object.keys(out) as (keyof Thresholds)[]) {
-    const v = config.checks[key];
-    if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
+  for (const [key, v] of Object.entries(config.checks)) {
+    if (!isThresholdName(key)) throw new ProvenantError(`unknown threshold "${key}" under "checks"`, { file: CONFIG_PATH, code: 'E_CONFIG' });
+    const problem = thresholdProblem(key, v);
+    if (problem) throw new ProvenantError(problem, { file: CONFIG_PATH, code: 'E_CONFIG' });
+    out[key] = v as number;
   }
   return out;
 }
@@ -171,7 +160,7 @@ function codeCommitted(run: RunRecord): CheckResult {
   );
 }
 
-function environmentCaptured(run: RunRecord): CheckResult {
+async function environmentCaptured(root: string, run: RunRecord): Promise<CheckResult> {
   const env = run.environment;
   if (!env.python) {
     return result('environment-captured', 'fail', `The interpreter could not be probed: ${env.pythonError ?? 'unknown reason'}.`, 'Set python: in .provenant/config.yaml (or provenant.pythonPath) to a working interpreter and run again.', CONFIG_PATH);
@@ -182,7 +171,24 @@ function environmentCaptured(run: RunRecord): CheckResult {
   if (locks.length === 0) {
     return result('environment-captured', 'warn', `${base}; no lockfile or requirements file was found at the workspace root.`, 'Commit a lockfile (requirements.txt with pinned versions, poetry.lock, uv.lock, conda environment.yml …) so the environment can be rebuilt, not only described.');
   }
-  return result('environment-captured', 'pass', `${base}; lockfiles ${listOf(locks)}.`, 'Keep the lockfile in step with the environment.');
+  const fullLocks = locks.filter(isFullLock);
+  const pins = await requirementPins(root, run);
+  const pinAdvice = 'Pin every requirement to one version (`name==1.2.3`, e.g. with `pip freeze > requirements.txt` or pip-compile), or commit a lockfile (uv.lock, poetry.lock …), so the environment can be rebuilt, not only described.';
+  if (fullLocks.length === 0 && pins.unpinned.length > 0) {
+    const file = pins.unpinned[0]!.split(':')[0];
+    return result(
+      'environment-captured',
+      'warn',
+      `${base}; ${pins.unpinned.length} of ${plural(pins.requirements, 'requirement')} name no exact version, so the environment cannot be rebuilt: ${listOf(pins.unpinned, 8)}.`,
+      pinAdvice,
+      file,
+    );
+  }
+  if (fullLocks.length === 0 && pins.unreadable.length > 0 && pins.files.length === 0 && locks.every(isRequirementsFile)) {
+    return result('environment-captured', 'warn', `${base}; whether the requirements pin the environment is unknown: ${listOf(pins.unreadable)} could not be read as the run recorded it.`, pinAdvice);
+  }
+  const pinned = pins.files.length ? `; ${plural(pins.requirements, 'requirement')} in ${listOf(pins.files)}${pins.unpinned.length ? ` (unpinned there, but ${listOf(fullLocks)} pins the environment: ${listOf(pins.unpinned, 4)})` : ', each pinned to one version'}` : '';
+  return result('environment-captured', 'pass', `${base}; lockfiles ${listOf(locks)}${pinned}.`, 'Keep the lockfile in step with the environment.');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,46 +196,34 @@ function environmentCaptured(run: RunRecord): CheckResult {
 
 const isTableFile = (p: string) => /\.(csv|tsv)$/i.test(p);
 
-/** The bytes of the run's version of a data file: the workspace copy when it still matches, else the cache, else the snapshot. */
-async function versionBytes(root: string, run: RunRecord, d: DataVersion): Promise<Buffer | null> {
+/**
+ * Where the run's version of a data file can be streamed from: the workspace copy while its hash
+ * still matches, else the DVC cache, else the code snapshot (committed data is held in memory).
+ */
+async function versionSource(root: string, run: RunRecord, d: DataVersion): Promise<TableSource | null> {
   const abs = resolveInWorkspace(root, d.path, CONFIG_PATH);
-  if (existsSync(abs)) {
-    const bytes = readFileSync(abs);
-    if (md5Bytes(bytes) === d.md5) return bytes;
-  }
+  if (existsSync(abs) && statSync(abs).isFile() && md5File(abs).md5 === d.md5) return fileSource(abs, d.path);
   const repo = openDvcRepo(root);
-  const cached = repo && readVersionFile(repo, d.md5);
-  if (cached) return cached;
+  if (repo && !d.md5.endsWith('.dir') && hasObject(repo.config.cacheDir, d.md5)) {
+    const path = objectPath(repo.config.cacheDir, d.md5);
+    if (md5File(path).md5 === d.md5) return fileSource(path, d.path);
+  }
   try {
-    return Buffer.from((await git.readBlob({ fs, dir: root, oid: run.code.snapshotCommit, filepath: d.path })).blob);
+    return bytesSource(Buffer.from((await git.readBlob({ fs, dir: root, oid: run.code.snapshotCommit, filepath: d.path })).blob), d.path);
   } catch {
     return null;
   }
 }
 
-async function dataTable(root: string, run: RunRecord, d: DataVersion): Promise<Table | null> {
-  const bytes = await versionBytes(root, run, d);
-  if (!bytes) return null;
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'provenant-table-'));
-  try {
-    const file = join(dir, d.path.split('/').pop()!);
-    writeFileSync(file, bytes);
-    return readTable(file, d.path);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function predictionTable(root: string, run: RunRecord, name: string): Table | null {
+/** A prediction set restricted to its feature columns; a listed set whose file is gone is an error. */
+function predictionSource(root: string, run: RunRecord, name: string): TableSource | null {
   const set = run.predictions.find((p) => p.name === name);
-  if (!set || !/^[\w.-]+$/.test(set.file)) return null;
+  if (!set) return null;
+  const display = `${RUNS_DIR}/${run.id}/${set.file}`;
+  if (!/^[\w.-]+$/.test(set.file)) throw new ProvenantError(`the prediction file name "${set.file}" is not a plain file name`, { file: `${RUNS_DIR}/${run.id}/run.json`, code: 'E_PREDICTIONS_CSV' });
   const path = runFile(root, run.id, set.file);
-  if (!existsSync(path)) return null;
-  const table = readTable(path, `${RUNS_DIR}/${run.id}/${set.file}`);
-  const keep = set.features.map((f) => table.columns.indexOf(f)).filter((i) => i >= 0);
-  return { name: table.name, columns: keep.map((i) => table.columns[i]!), rows: table.rows.map((r) => keep.map((i) => r[i] ?? '')) };
+  if (!existsSync(path)) throw new ProvenantError('the predictions file is missing', { file: display, code: 'E_PREDICTIONS_CSV' });
+  return fileSource(path, display, set.features);
 }
 
 const lines = (rows: number[]) => listOf(rows.map((r) => String(r + 2)), 6);
@@ -237,21 +231,22 @@ const lines = (rows: number[]) => listOf(rows.map((r) => String(r + 2)), 6);
 async function trainTestDisjoint(root: string, run: RunRecord, config: ProvenantConfig, t: Thresholds): Promise<CheckResult> {
   const id = 'train-test-disjoint';
   const evalPaths = new Set(config.evalData.map((p) => p.replace(/\\/g, '/').replace(/^\.\//, '')));
-  const tables: { version: DataVersion; table: Table; eval: boolean }[] = [];
+  const tables: { version: DataVersion; source: TableSource; eval: boolean }[] = [];
   const skipped: string[] = [];
   for (const d of run.data) {
     if (!isTableFile(d.path)) {
       skipped.push(`${d.path} (not a CSV/TSV file)`);
       continue;
     }
-    const table = await dataTable(root, run, d);
-    if (!table) skipped.push(`${d.path} (the run's version is not retrievable)`);
-    else tables.push({ version: d, table, eval: evalPaths.has(d.path) });
+    const source = await versionSource(root, run, d);
+    if (!source) skipped.push(`${d.path} (the run's version is not retrievable)`);
+    else tables.push({ version: d, source, eval: evalPaths.has(d.path) });
   }
   const holdoutSet = run.predictions.find((p) => p.name === 'holdout') ?? run.predictions.find((p) => !/^train/i.test(p.name));
-  const holdout = holdoutSet ? predictionTable(root, run, holdoutSet.name) : null;
+  const holdout = holdoutSet ? predictionSource(root, run, holdoutSet.name) : null;
+  const holdoutRows = holdout ? await countRows(holdout) : 0;
   const trainSet = run.predictions.find((p) => /^train/i.test(p.name));
-  const trainPredictions = trainSet ? predictionTable(root, run, trainSet.name) : null;
+  const trainPredictions = trainSet ? predictionSource(root, run, trainSet.name) : null;
   const failures: string[] = [];
   const warnings: string[] = [];
   const notes: string[] = [];
@@ -260,28 +255,28 @@ async function trainTestDisjoint(root: string, run: RunRecord, config: Provenant
   // Declared evaluation files against declared training files.
   for (const e of tables.filter((x) => x.eval)) {
     for (const tr of tables.filter((x) => !x.eval)) {
-      const ov = findOverlap(e.table, tr.table);
+      const ov = await findOverlapStreaming(e.source, tr.source);
       if (ov.columns.length === 0) {
         warnings.push(`${e.version.path} and ${tr.version.path} have no column in common`);
         continue;
       }
       const n = ov.rowsOfA.length;
-      const text = `${n} of ${e.table.rows.length} rows of ${e.version.path} also occur in ${tr.version.path} (${columnsNote(ov.columns)}; lines ${lines(ov.rowsOfA)})`;
+      const text = `${n} of ${ov.rowsInA} rows of ${e.version.path} also occur in ${tr.version.path} (${columnsNote(ov.columns)}; lines ${lines(ov.rowsOfA)})`;
       if (n > t.max_overlap_rows) failures.push(text);
       else notes.push(`${e.version.path} vs ${tr.version.path}: ${n} shared rows, ${columnsNote(ov.columns)}`);
     }
   }
 
-  if (holdout && holdout.rows.length > 0) {
+  if (holdout && holdoutRows > 0) {
     if (trainPredictions) {
-      const ov = findOverlap(holdout, trainPredictions);
-      if (ov.rowsOfA.length > t.max_overlap_rows) failures.push(`${ov.rowsOfA.length} of ${holdout.rows.length} held-out rows also occur in the "${trainSet!.name}" prediction set (${columnsNote(ov.columns)})`);
+      const ov = await findOverlapStreaming(holdout, trainPredictions);
+      if (ov.rowsOfA.length > t.max_overlap_rows) failures.push(`${ov.rowsOfA.length} of ${holdoutRows} held-out rows also occur in the "${trainSet!.name}" prediction set (${columnsNote(ov.columns)})`);
       else notes.push(`held-out vs "${trainSet!.name}" predictions: ${ov.rowsOfA.length} shared rows`);
     }
     const candidates = tables.filter((x) => !x.eval);
     const containing: { path: string; rows: number; duplicated: number[]; columns: string[] }[] = [];
     for (const tr of candidates) {
-      const ov = findOverlap(holdout, tr.table);
+      const ov = await findOverlapStreaming(holdout, tr.source);
       if (ov.columns.length === 0) {
         notes.push(`${tr.version.path} shares no column with the held-out predictions`);
         continue;
@@ -291,14 +286,14 @@ async function trainTestDisjoint(root: string, run: RunRecord, config: Provenant
     }
     if (evalPaths.size > 0) {
       for (const c of containing) {
-        const text = `${c.rows} of ${holdout.rows.length} held-out rows occur in the training file ${c.path} (${columnsNote(c.columns)})`;
+        const text = `${c.rows} of ${holdoutRows} held-out rows occur in the training file ${c.path} (${columnsNote(c.columns)})`;
         if (c.rows > t.max_overlap_rows) failures.push(text);
       }
     } else if (containing.length >= 2) {
-      failures.push(`held-out rows occur in ${containing.length} data files: ${containing.map((c) => `${c.rows} of ${holdout.rows.length} in ${c.path}`).join(', ')} (${columnsNote(containing[0]!.columns)}), so the evaluation rows were also available for training`);
+      failures.push(`held-out rows occur in ${containing.length} data files: ${containing.map((c) => `${c.rows} of ${holdoutRows} in ${c.path}`).join(', ')} (${columnsNote(containing[0]!.columns)}), so the evaluation rows were also available for training`);
     } else if (containing.length === 1) {
       const c = containing[0]!;
-      const split = `the ${holdout.rows.length} held-out rows were split inside the script from ${c.path} (${c.rows} found there, ${columnsNote(c.columns)})`;
+      const split = `the ${holdoutRows} held-out rows were split inside the script from ${c.path} (${c.rows} found there, ${columnsNote(c.columns)})`;
       if (c.duplicated.length > t.max_overlap_rows) warnings.push(`${split}; ${c.duplicated.length} of them occur more than once in it, so a copy may have gone to training (held-out rows ${lines(c.duplicated.map((r) => r))} of ${holdout.name})`);
       else notes.push(`${split}; none of them has a duplicate there, so no copy crossed the split`);
     }
@@ -322,19 +317,27 @@ async function trainTestDisjoint(root: string, run: RunRecord, config: Provenant
 // ---------------------------------------------------------------------------------------------
 // Predictions: score, imbalance, subgroups
 
-function loadHoldout(root: string, run: RunRecord, config: ProvenantConfig): { data: PredictionData | null; error: string | null } {
-  if (run.predictions.length === 0) return { data: null, error: 'the run logged no predictions' };
+/** The held-out predictions; `error` when the run logged some that cannot be read (then the checks that need them are not evaluated). */
+function loadHoldout(root: string, run: RunRecord, config: ProvenantConfig): { data: PredictionData | null; error: { text: string; file: string | undefined } | null } {
+  if (run.predictions.length === 0) return { data: null, error: null };
   try {
     return { data: loadPredictions(root, run, config), error: null };
   } catch (err) {
-    return { data: null, error: describeError(err) };
+    return { data: null, error: { text: describeError(err), file: err instanceof ProvenantError ? err.file : undefined } };
   }
+}
+
+type HoldoutError = ReturnType<typeof loadHoldout>['error'];
+
+function notEvaluated(id: CheckId, error: NonNullable<HoldoutError>): CheckResult {
+  return result(id, 'error', `Not evaluated: the held-out predictions could not be read: ${error.text}`, 'Fix or restore the file named above (or re-run the training script), then check again; until then this check counts as failed under --strict.', error.file);
 }
 
 const SCORE_METRICS = ['roc_auc', 'accuracy', 'f1', 'pr_auc', 'r2'];
 
-function perfectScore(run: RunRecord, data: PredictionData | null, t: Thresholds): CheckResult {
+function perfectScore(run: RunRecord, data: PredictionData | null, error: HoldoutError, t: Thresholds): CheckResult {
   const id = 'perfect-score';
+  if (error) return notEvaluated(id, error);
   let scores: [string, number][];
   let source: string;
   if (data) {
@@ -354,9 +357,10 @@ function perfectScore(run: RunRecord, data: PredictionData | null, t: Thresholds
   return result(id, 'pass', `On ${source}: ${text} (all below ${t.perfect_score}).`, 'Nothing to do.');
 }
 
-function metricImbalance(run: RunRecord, config: ProvenantConfig, data: PredictionData | null, t: Thresholds): CheckResult {
+function metricImbalance(run: RunRecord, config: ProvenantConfig, data: PredictionData | null, error: HoldoutError, t: Thresholds): CheckResult {
   const id = 'metric-imbalance';
-  if (!data) return result(id, 'warn', 'Class balance unknown: no held-out predictions could be read.', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
+  if (error) return notEvaluated(id, error);
+  if (!data) return result(id, 'warn', 'Class balance unknown: the run logged no held-out predictions.', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
   if (data.task === 'regression') return result(id, 'pass', 'Regression target: class imbalance does not apply.', 'Nothing to do.');
   let positives = 0;
   for (const v of data.yTrue) positives += v;
@@ -377,12 +381,13 @@ function metricImbalance(run: RunRecord, config: ProvenantConfig, data: Predicti
   return result(id, 'pass', `${balance}: below the ${fmt(t.imbalance_share * 100, 0)}% imbalance threshold; key metric ${key ?? 'not set'}.`, 'Nothing to do.');
 }
 
-function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, t: Thresholds): CheckResult {
+function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, error: HoldoutError, t: Thresholds): CheckResult {
   const id = 'subgroup-gaps';
   if (config.sensitiveAttributes.length === 0) {
     return result(id, 'warn', 'No sensitive attribute is configured, so no subgroup was compared.', 'List them under sensitive_attributes: in .provenant/config.yaml and log them with the predictions.', CONFIG_PATH);
   }
-  if (!data) return result(id, 'warn', 'No held-out predictions could be read, so no subgroup was compared.', 'Log held-out predictions with the sensitive attributes as features.', CONFIG_PATH);
+  if (error) return notEvaluated(id, error);
+  if (!data) return result(id, 'warn', 'The run logged no held-out predictions, so no subgroup was compared.', 'Log held-out predictions with the sensitive attributes as features.', CONFIG_PATH);
   const failures: string[] = [];
   const warnings: string[] = [];
   const passes: string[] = [];
@@ -456,16 +461,18 @@ export async function checkRun(root: string, query: string, options: CheckOption
   const run = readRun(root, resolveRunId(root, query));
   const config = options.config ?? loadConfig(root);
   const t = thresholdsOf(config);
-  const { data } = loadHoldout(root, run, config);
+  const { data, error } = loadHoldout(root, run, config);
   const checks: CheckResult[] = [
     seedControlled(run),
     await dataVersioned(root, run),
     codeCommitted(run),
-    environmentCaptured(run),
-    await trainTestDisjoint(root, run, config, t).catch((err: unknown) => result('train-test-disjoint', 'warn', `Could not compare: ${describeError(err)}`, 'Fix the file named above.', CONFIG_PATH)),
-    perfectScore(run, data, t),
-    metricImbalance(run, config, data, t),
-    subgroupGaps(config, data, t),
+    await environmentCaptured(root, run),
+    await trainTestDisjoint(root, run, config, t).catch((err: unknown) =>
+      result('train-test-disjoint', 'error', `Not evaluated: ${describeError(err)}`, 'Fix or restore the file named above, then check again; until then this check counts as failed under --strict.', err instanceof ProvenantError && err.file ? err.file : CONFIG_PATH),
+    ),
+    perfectScore(run, data, error, t),
+    metricImbalance(run, config, data, error, t),
+    subgroupGaps(config, data, error, t),
     assumptionsLogged(root, run),
     reproduced(root, run),
   ];
@@ -473,5 +480,10 @@ export async function checkRun(root: string, query: string, options: CheckOption
 }
 
 export function worstVerdict(checks: CheckResult[]): Verdict {
-  return checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.some((c) => c.verdict === 'warn') ? 'warn' : 'pass';
+  return checks.some((c) => c.verdict === 'error') ? 'error' : checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.some((c) => c.verdict === 'warn') ? 'warn' : 'pass';
+}
+
+/** What `check --strict` refuses: a failed check, or one that could not be evaluated. */
+export function failsStrict(checks: CheckResult[]): boolean {
+  return checks.some((c) => c.verdict === 'fail' || c.verdict === 'error');
 }

@@ -146,6 +146,7 @@ export async function exportPacket(root: string, query: string, options: ExportO
     generator: GENERATOR,
     algorithm: 'sha256',
     files: Object.fromEntries([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, bytes]) => [name, { sha256: sha256(bytes), size: bytes.length }])),
+    ...(key ? { signature: { algorithm: 'ed25519' as const, key: keyFingerprint(createPublicKey(key)) } } : {}),
   };
   const manifestBytes = json(manifest);
   const entries = [...[...files.entries()].map(([name, bytes]) => ({ name, bytes })), { name: MANIFEST_FILE, bytes: manifestBytes }];

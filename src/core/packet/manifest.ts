@@ -14,4 +14,14 @@ export interface PacketManifest {
   algorithm: 'sha256';
   /** Every file of the packet except the manifest, its signature and the public key. */
   files: Record<string, { sha256: string; size: number }>;
+  /**
+   * Present when the packet was signed: the algorithm and the signer's key fingerprint. It lies
+   * inside the signed bytes, so a packet whose manifest says "signed" but holds no valid signature
+   * is reported, even without the signer's public key. Whoever strips the signature and also
+   * removes this field has made an unsigned packet, which verify calls unsigned.
+   */
+  signature?: { algorithm: 'ed25519'; key: string };
 }
+
+/** The fields a manifest may hold; any other is reported (a manifest is only ever written by export). */
+export const MANIFEST_FIELDS = ['schema', 'run', 'createdAt', 'generator', 'algorithm', 'files', 'signature'] as const;

@@ -166,7 +166,7 @@ export function renderReport(r: PacketReport): ReportNode {
   const overview = el(
     'div',
     { class: 'overview' },
-    el('div', { class: 'tile' }, el('small', null, 'Governance checks'), el('div', null, verdictBadge('pass'), ` ${counts('pass')}  `, verdictBadge('warn'), ` ${counts('warn')}  `, verdictBadge('fail'), ` ${counts('fail')}`)),
+    el('div', { class: 'tile' }, el('small', null, 'Governance checks'), el('div', null, verdictBadge('pass'), ` ${counts('pass')}  `, verdictBadge('warn'), ` ${counts('warn')}  `, verdictBadge('fail'), ` ${counts('fail')}`, counts('error') ? '  ' : null, counts('error') ? verdictBadge('error') : null, counts('error') ? ` ${counts('error')} not evaluated` : null)),
     el('div', { class: 'tile' }, el('small', null, 'Reproduction'), el('div', null, rep ? verdictBadge(rep.verdict === 'diverged' ? 'fail' : 'pass') : verdictBadge('warn'), ' ', rep ? (rep.verdict === 'identical' ? 'bit-identical' : rep.verdict) : 'not reproduced')),
     el('div', { class: 'tile' }, el('small', null, id.keyMetric ? `Key metric (${id.keyMetric})` : 'Key metric'), el('div', { class: 'big' }, id.keyMetric && id.keyMetric in r.metrics ? num(r.metrics[id.keyMetric], 4) : '—')),
   );
@@ -473,7 +473,7 @@ dl.kv dd { margin: 0; }
 .tile small { display: block; color: var(--muted); }
 .big { font-size: 22px; font-weight: 600; }
 .badge { display: inline-block; font-size: 11px; font-weight: 700; padding: 1px 6px; border-radius: 10px; color: #fff; letter-spacing: .03em; }
-.badge.pass { background: var(--pass); } .badge.warn { background: var(--warn); } .badge.fail { background: var(--fail); }
+.badge.pass { background: var(--pass); } .badge.warn { background: var(--warn); } .badge.fail { background: var(--fail); } .badge.error { background: var(--fail); outline: 2px dashed var(--fail); outline-offset: 1px; }
 .fail-text { color: var(--fail); font-weight: 600; }
 ul.warnings li { color: var(--warn); }
 figure.chart { margin: 8px 0 14px; }

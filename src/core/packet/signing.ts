@@ -56,6 +56,42 @@ export function parsePublicKey(pem: string, source: string): KeyObject {
   return key;
 }
 
+/**
+ * A public key read strictly: the text must be exactly the canonical SPKI PEM of an Ed25519 key
+ * (as `packet keygen` and `packet export` write it), so that no other byte string (changed
+ * padding, a trailing byte, extra lines) passes for the same key. `allowCrlf` accepts Windows
+ * line endings (for a key file the user gives, not for the one inside a packet).
+ */
+export function parsePublicKeyStrict(pem: string, source: string, allowCrlf = false): KeyObject {
+  const key = parsePublicKey(pem, source);
+  const canonical = key.export({ type: 'spki', format: 'pem' }).toString();
+  const text = allowCrlf ? pem.replace(/\r\n/g, '\n') : pem;
+  if (text !== canonical) {
+    throw new ProvenantError('the public key is not in canonical form (extra, missing or changed bytes around or inside the PEM block)', {
+      file: source,
+      hint: 'Use the key file exactly as `provenant packet keygen` wrote it.',
+      code: 'E_KEY',
+    });
+  }
+  return key;
+}
+
+/** Length of an Ed25519 signature in bytes. */
+const SIGNATURE_BYTES = 64;
+
+/**
+ * The bytes of a signature file (`manifest.sig`): the canonical base64 of 64 bytes followed by one
+ * newline, nothing else. Anything else (other padding, whitespace, a trailing byte, another
+ * length) is an error, so a verified packet has exactly one valid byte string per signature.
+ */
+export function decodeSignature(text: string): Buffer {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const bytes = Buffer.from(body, 'base64');
+  if (bytes.length !== SIGNATURE_BYTES) throw new Error(`the signature holds ${bytes.length} bytes, not ${SIGNATURE_BYTES}`);
+  if (bytes.toString('base64') !== body || `${body}\n` !== text) throw new Error('the signature is not in canonical form (base64 of 64 bytes and one newline)');
+  return bytes;
+}
+
 export function generateSigningKey(): { privatePem: string; publicPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
@@ -74,9 +110,9 @@ export function signBytes(bytes: Buffer, privateKey: KeyObject): string {
   return sign(null, bytes, privateKey).toString('base64');
 }
 
-export function verifyBytes(bytes: Buffer, signatureBase64: string, publicKey: KeyObject): boolean {
+export function verifyBytes(bytes: Buffer, signature: Buffer, publicKey: KeyObject): boolean {
   try {
-    return verify(null, bytes, publicKey, Buffer.from(signatureBase64.trim(), 'base64'));
+    return verify(null, bytes, publicKey, signature);
   } catch {
     return false;
   }

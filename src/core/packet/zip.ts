@@ -51,10 +51,21 @@ export interface RawEntry {
   /** The name as stored (UTF-8 decoded, or Latin-1 when the bytes are not UTF-8). */
   name: string;
   directory: boolean;
+  /** The Unix file type in the entry's attributes when it is neither a regular file nor a folder (`symbolic link`, …), else null. */
+  special: string | null;
   uncompressedSize: number;
   /** Read only for safe, non-directory names. */
   bytes: Buffer | null;
   unsafe: string | null;
+}
+
+const FILE_TYPES: Record<number, string> = { 0o120000: 'symbolic link', 0o140000: 'socket', 0o060000: 'block device', 0o020000: 'character device', 0o010000: 'FIFO' };
+
+/** Unix file type bits of an entry (the high 16 bits of its external attributes); 0 when none were stored. */
+function specialType(externalFileAttributes: number): string | null {
+  const type = (externalFileAttributes >>> 16) & 0o170000;
+  if (type === 0 || type === 0o100000 || type === 0o040000) return null;
+  return FILE_TYPES[type] ?? `file type 0${type.toString(8)}`;
 }
 
 function decodeName(raw: Buffer | string): string {
@@ -63,7 +74,7 @@ function decodeName(raw: Buffer | string): string {
   return Buffer.from(text, 'utf8').equals(raw) ? text : raw.toString('latin1');
 }
 
-/** Reads every entry of a zip held in memory. Unsafe names are reported, never decompressed. */
+/** Reads every entry of a zip held in memory. Unsafe names and special files (links, devices) are reported, never decompressed. */
 export function readZip(buffer: Buffer): Promise<RawEntry[]> {
   return new Promise((resolvePromise, reject) => {
     yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true }, (err, zipfile) => {
@@ -78,9 +89,10 @@ export function readZip(buffer: Buffer): Promise<RawEntry[]> {
       zipfile.on('end', () => resolvePromise(entries));
       zipfile.on('entry', (entry: yauzl.Entry) => {
         const name = decodeName(entry.fileName as unknown as Buffer);
-        const directory = name.endsWith('/');
-        const unsafe = unsafeEntryName(name);
-        const record: RawEntry = { name, directory, uncompressedSize: entry.uncompressedSize, bytes: null, unsafe };
+        const directory = name.endsWith('/') || ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o040000;
+        const special = specialType(entry.externalFileAttributes);
+        const unsafe = unsafeEntryName(name) ?? (special ? `a ${special}; a packet holds regular files only` : null);
+        const record: RawEntry = { name, directory, special, uncompressedSize: entry.uncompressedSize, bytes: null, unsafe };
         entries.push(record);
         if (unsafe || directory) return zipfile.readEntry();
         total += entry.uncompressedSize;

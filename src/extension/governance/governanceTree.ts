@@ -19,6 +19,7 @@ const ICONS: Record<CheckResult['verdict'], vscode.ThemeIcon> = {
   pass: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
   warn: new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
   fail: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  error: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('testing.iconErrored')),
 };
 
 /** Where in config.yaml a check's finding belongs (the line of the setting it is about). */
@@ -103,7 +104,7 @@ export class GovernanceTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         const index = readFileSync(join(this.root, file), 'utf8').split(/\r?\n/).findIndex((l) => key.test(l));
         if (index >= 0) line = index;
       }
-      const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, 200), `${check.title} (run ${report.run}): ${check.evidence} → ${check.advice}`, check.verdict === 'fail' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, 200), `${check.title} (run ${report.run}): ${check.evidence} → ${check.advice}`, check.verdict === 'fail' || check.verdict === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
       diagnostic.source = 'Provenant';
       diagnostic.code = check.id;
       byFile.set(file, [...(byFile.get(file) ?? []), diagnostic]);

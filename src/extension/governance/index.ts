@@ -92,8 +92,9 @@ export function activateGovernance(ctx: ProvenantContext): void {
     if (!uri) return;
     const result = await verifyPacket(uri.fsPath);
     ctx.output.info(`Verify ${uri.fsPath}: ${result.ok ? 'intact' : 'NOT intact'}; ${result.checked} file(s) checked; signature ${result.signature}`);
+    ctx.output.info(`  ${result.guarantee}`);
     for (const p of result.problems) ctx.output.warn(`  ${p.kind} ${p.entry}${p.detail ? `: ${p.detail}` : ''}`);
-    if (result.ok) void vscode.window.showInformationMessage(`Provenant: the packet is intact (${result.checked} files match manifest.json; signature ${result.signature}).`);
+    if (result.ok) void vscode.window.showInformationMessage(`Provenant: the packet is intact (${result.checked} files match manifest.json); ${result.guarantee}.`);
     else void vscode.window.showErrorMessage(`Provenant: the packet is NOT intact: ${result.problems.slice(0, 4).map((p) => `${p.kind} ${p.entry}`).join(', ')}${result.problems.length > 4 ? ', …' : ''}`, 'Show Output').then((c) => c && ctx.output.show());
   });
 
