@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, fs } from './repo';
 import type { TreeFile } from './workingTree';
@@ -49,7 +49,8 @@ export async function writeTreeFromFiles(root: string, files: TreeFile[]): Promi
   }
   const cache = {};
   const exists = async (oid: string): Promise<boolean> => {
-    if (existsSync(join(root, '.git', 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
+    // An empty loose object is a leftover of an interrupted write, not the object.
+    if ((statSync(join(root, '.git', 'objects', oid.slice(0, 2), oid.slice(2)), { throwIfNoEntry: false })?.size ?? 0) > 0) return true;
     try {
       await git.readObject({ fs, dir: root, oid, format: 'deflated', cache });
       return true;
