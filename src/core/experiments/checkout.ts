@@ -6,7 +6,8 @@ import { diffTrees, type TreeChange } from '../git/trees';
 import { withIndexLock, readRawIndex, serializeIndex, freshEntry, type RawIndexEntry } from '../git/indexLock';
 import { writeFileAtomic } from '../util/atomic';
 import { ProvenantError } from '../util/errors';
-import type { TreeFile } from '../git/workingTree';
+import { statMatches, type TreeFile } from '../git/workingTree';
+import { readGitIndex } from '../git/indexFile';
 import { listPaths } from './gitops';
 
 function blobId(bytes: Buffer): string {
@@ -32,20 +33,6 @@ function filesBelow(abs: string, rel: string): string[] {
     else out.push(`${rel}/${dirent.name}`);
   }
   return out;
-}
-
-/** The id and mode of one path in a tree, reading only the trees along the path. */
-async function entryAt(root: string, treeOid: string, path: string, cache: object): Promise<{ oid: string; mode: number } | null> {
-  let oid = treeOid;
-  const parts = path.split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const { tree } = await git.readTree({ fs, dir: root, oid, cache });
-    const entry = tree.find((e) => e.path === parts[i]);
-    if (!entry) return null;
-    if (i === parts.length - 1) return { oid: entry.oid, mode: parseInt(entry.mode, 8) };
-    oid = entry.oid;
-  }
-  return null;
 }
 
 function existsOnDisk(abs: string): boolean {
@@ -101,25 +88,49 @@ export interface PlanOptions {
 }
 
 /** Checks a checkout from `fromTree` to `toTree` without touching anything; throws E_WOULD_OVERWRITE when it would overwrite work. */
-export async function planCheckout(root: string, fromTree: string | null, toTree: string, dirty: Set<string>, cache: object = {}, options: PlanOptions = {}): Promise<CheckoutPlan> {
+export async function planCheckout(root: string, fromTree: string | null, toTree: string, dirty: Set<string>, _cache: object = {}, options: PlanOptions = {}): Promise<CheckoutPlan> {
   const changes = await diffTrees(root, fromTree, toTree);
   if (changes.length === 0) return { changes, target: new Map(), removing: new Set(), before: new Map(), seen: new Map() };
   const target = new Map<string, { oid: string; mode: number }>();
   const before = new Map<string, string | null>();
   for (const change of changes) {
-    before.set(change.path, change.change === 'added' || !fromTree ? null : ((await entryAt(root, fromTree, change.path, cache))?.oid ?? null));
-    if (change.change === 'deleted') continue;
-    const entry = await entryAt(root, toTree, change.path, cache);
-    if (entry) target.set(change.path, entry);
+    before.set(change.path, change.before?.oid ?? null);
+    if (change.after) target.set(change.path, change.after);
   }
   const removing = new Set(changes.filter((c) => c.change === 'deleted').map((c) => c.path));
   if (options.force) return { changes, target, removing, before, seen: null };
   const seen = new Map<string, FileStamp | null>();
   for (const change of changes) seen.set(change.path, stampOf(join(root, change.path)));
   const conflicts: string[] = [];
+  // `dirty` was computed a moment ago; a file edited since then is caught here (its stat no longer
+  // matches the index, and its content is neither side's), the ones edited later when written.
+  const index = readGitIndex(join(root, '.git'));
+  const indexMtimeNs = (() => {
+    try {
+      return lstatSync(join(root, '.git', 'index'), { bigint: true }).mtimeNs;
+    } catch {
+      return 0n;
+    }
+  })();
   for (const change of changes) {
     if (dirty.has(change.path)) {
       conflicts.push(change.path);
+      continue;
+    }
+    if (change.change !== 'added') {
+      const abs = join(root, change.path);
+      const st = (() => {
+        try {
+          return lstatSync(abs, { bigint: true });
+        } catch {
+          return null;
+        }
+      })();
+      const entry = index.get(change.path);
+      if (st && !st.isDirectory() && !(entry && entry.oid === change.before?.oid && statMatches(entry, st, indexMtimeNs))) {
+        const oid = diskBlobId(abs);
+        if (oid !== change.before?.oid && oid !== change.after?.oid) conflicts.push(change.path);
+      }
       continue;
     }
     if (change.change === 'added') {

@@ -76,6 +76,9 @@ export async function writeTreeFromFiles(root: string, files: TreeFile[]): Promi
 export interface TreeChange {
   path: string;
   change: 'added' | 'modified' | 'deleted';
+  /** Blob id and mode on each side (absent on the side where the file is not). */
+  before?: { oid: string; mode: number };
+  after?: { oid: string; mode: number };
 }
 
 async function readEntries(root: string, oid: string | null): Promise<Map<string, { oid: string; type: string; mode: string }>> {
@@ -100,9 +103,10 @@ export async function diffTrees(root: string, before: string | null, after: stri
     const xTree = x?.type === 'tree' ? x.oid : null;
     const yTree = y?.type === 'tree' ? y.oid : null;
     if (xTree || yTree) changes.push(...(await diffTrees(root, xTree, yTree, path)));
-    if (x && x.type !== 'tree' && !(y && y.type !== 'tree')) changes.push({ path, change: 'deleted' });
-    else if (y && y.type !== 'tree' && !(x && x.type !== 'tree')) changes.push({ path, change: 'added' });
-    else if (x && y && x.type !== 'tree' && y.type !== 'tree') changes.push({ path, change: 'modified' });
+    const side = (e: { oid: string; mode: string }) => ({ oid: e.oid, mode: parseInt(e.mode, 8) });
+    if (x && x.type !== 'tree' && !(y && y.type !== 'tree')) changes.push({ path, change: 'deleted', before: side(x) });
+    else if (y && y.type !== 'tree' && !(x && x.type !== 'tree')) changes.push({ path, change: 'added', after: side(y) });
+    else if (x && y && x.type !== 'tree' && y.type !== 'tree') changes.push({ path, change: 'modified', before: side(x), after: side(y) });
   }
   return changes;
 }
