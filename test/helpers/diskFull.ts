@@ -45,9 +45,9 @@ export function injectDiskFull(budget: number): DiskFull {
     throw enospc();
   };
   p.open = async (...args: unknown[]) => {
-    const handle = (await (original.open as (...a: unknown[]) => Promise<FileHandle>)(...args)) as FileHandle & Record<string, unknown>;
+    const handle = await (original.open as (...a: unknown[]) => Promise<FileHandle>)(...args);
     const write = handle.write.bind(handle) as (...a: unknown[]) => Promise<{ bytesWritten: number }>;
-    handle.write = async (buffer: unknown, offset?: unknown, length?: unknown, position?: unknown) => {
+    (handle as unknown as Record<string, unknown>).write = async (buffer: unknown, offset?: unknown, length?: unknown, position?: unknown) => {
       const bytes = asBytes(buffer, typeof offset === 'string' ? offset : undefined);
       const start = typeof offset === 'number' ? offset : 0;
       const len = typeof length === 'number' ? length : bytes.length - start;

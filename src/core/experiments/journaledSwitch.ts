@@ -1,5 +1,7 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { git, fs, authorIdentity } from '../git/repo';
-import { writeTreeFromFiles } from '../git/trees';
+import { diffTrees, writeTreeFromFiles, type TreeChange } from '../git/trees';
 import type { TreeFile } from '../git/workingTree';
 import { ProvenantError } from '../util/errors';
 import { applyCheckout, planCheckout, type CheckoutPlan } from './checkout';
@@ -66,6 +68,27 @@ export async function switchWorkingTree(root: string, plan: CheckoutPlan, spec: 
   return late;
 }
 
+/** The temporary files (`.<name>.<pid>.<random>.tmp`, see writeFileAtomic) a killed switch left next to the files it was writing. */
+function removeDeadTemporaries(root: string, changes: TreeChange[], pid: number): void {
+  const byDir = new Map<string, Set<string>>();
+  for (const c of changes) {
+    const dir = join(root, dirname(c.path));
+    byDir.set(dir, (byDir.get(dir) ?? new Set()).add(basename(c.path)));
+  }
+  for (const [dir, names] of byDir) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const m = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(entry);
+      if (m && Number(m[2]) === pid && names.has(m[1]!)) rmSync(join(dir, entry), { force: true });
+    }
+  }
+}
+
 export interface ResumeResult {
   mode: 'continue' | 'abort';
   state: SwitchState;
@@ -88,10 +111,11 @@ export async function resumeSwitch(root: string, mode: 'continue' | 'abort'): Pr
   if (switchRunning(state)) {
     throw new ProvenantError(`the switch is still running (process ${state.pid})`, { hint: 'Wait for it to finish.', code: 'E_SWITCH_RUNNING' });
   }
-  // Its process is gone: the locks it held are stale.
+  // Its process is gone: the locks it held are stale, and so are its half-written temporary files.
   clearDeadSwitchLocks(root);
   const fromTree = state.from.commit ? await commitTree(root, state.from.commit) : null;
   const toTree = await commitTree(root, state.to.commit);
+  removeDeadTemporaries(root, await diffTrees(root, fromTree, toTree), state.pid);
   if (mode === 'continue') {
     const plan = await planCheckout(root, fromTree, toTree, new Set(state.carried), {}, { force: true });
     const applied = await applyCheckout(root, plan);
