@@ -112,7 +112,7 @@ export async function resumeSwitch(root: string, mode: 'continue' | 'abort'): Pr
     throw new ProvenantError(`the switch is still running (process ${state.pid})`, { hint: 'Wait for it to finish.', code: 'E_SWITCH_RUNNING' });
   }
   // Its process is gone: the locks it held are stale, and so are its half-written temporary files.
-  clearDeadSwitchLocks(root);
+  clearDeadSwitchLocks(root, state);
   const fromTree = state.from.commit ? await commitTree(root, state.from.commit) : null;
   const toTree = await commitTree(root, state.to.commit);
   removeDeadTemporaries(root, await diffTrees(root, fromTree, toTree), state.pid);

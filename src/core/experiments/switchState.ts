@@ -80,10 +80,11 @@ export async function restoreSwitchIndex(root: string): Promise<void> {
   await withIndexLock(join(root, '.git'), (lock) => lock.commit(readFileSync(saved)));
 }
 
-/** Removes the index lock a killed switch left behind (only called once its process is known dead). */
-export function clearDeadSwitchLocks(root: string): void {
+/** Removes the locks a killed switch left behind (only called once its process is known dead). */
+export function clearDeadSwitchLocks(root: string, state: SwitchState): void {
   rmSync(join(root, '.git', 'index.lock'), { force: true });
   rmSync(join(root, '.git', 'HEAD.lock'), { force: true });
+  if (state.moveBranch && state.to.branch) rmSync(join(root, '.git', 'refs', 'heads', `${state.to.branch}.lock`), { force: true });
 }
 
 /** True while the switch's own process is still at work (then it is not interrupted, just running). */
