@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic, writeFileAtomic } from '../util/atomic';
 import { ProvenantError } from '../util/errors';
-import { processAlive } from '../util/process';
+import { processAlive, processAliveSince } from '../util/process';
 import { listRuns } from '../runs/store';
 import { withIndexLock } from '../git/indexLock';
 
@@ -138,7 +138,7 @@ export function interruptedSwitchMessage(root: string): string | null {
  */
 export function assertNoRunningRun(root: string, action: string): void {
   const host = hostname();
-  const running = listRuns(root).runs.filter((r) => r.status === 'running' && r.host === host && r.pid !== process.pid && processAlive(r.pid));
+  const running = listRuns(root).runs.filter((r) => r.status === 'running' && r.host === host && r.pid !== process.pid && processAliveSince(r.pid, r.startedAt));
   if (running.length === 0) return;
   const run = running[0]!;
   const name = run.name && run.name !== run.id ? ` (${run.name})` : '';
