@@ -538,6 +538,8 @@ export async function mergeExperiment(root: string, name: string, options: Merge
     await appendJournal(root, { kind: 'merge', text: `merged ${branch} into ${into} (fast-forward)`, experiment: branch });
     return { ...base, status: 'fast-forward', commit: theirs, engine: 'isomorphic', switched: null };
   }
+  // From here on the working tree changes.
+  assertNoRunningRun(root, `merge ${branch} into ${into}`);
   if (current !== into) {
     switched = await moveTo(root, { branch: into, commit: ours }, `switching to ${into} to merge`, options);
     ours = (await headCommit(root))!;
@@ -603,10 +605,8 @@ export async function mergeExperiment(root: string, name: string, options: Merge
     }
     const fromTree = await commitTree(root, ours);
     const toTree = await commitTree(root, commit);
-    assertNoRunningRun(root, `merge ${branch} into ${into}`);
     const plan = await planCheckout(root, fromTree, toTree, untracked);
     const late = await switchWorkingTree(root, plan, { action: `merging ${branch} into ${into}`, from: { branch: into, commit: ours }, to: { branch: into, commit }, backup: ours, backupRef: null, carried: [], moveBranch: true });
-
     result = { ...base, status: fastForward ? 'fast-forward' : 'merged', commit, engine, switched, lateEdits: late };
   }
   await appendJournal(root, { kind: 'merge', text: `merged ${branch} into ${into} (${result.status})`, experiment: branch });
