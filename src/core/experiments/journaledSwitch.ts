@@ -50,7 +50,12 @@ export async function switchWorkingTree(root: string, plan: CheckoutPlan, spec: 
   let applied;
   try {
     // Recorded once the index lock is held (a held lock refuses the switch before anything changes).
-    applied = await applyCheckout(root, plan, {}, { onLockTaken: () => ((begun = true), beginSwitch(root, spec)) });
+    applied = await applyCheckout(root, plan, {}, {
+      onLockTaken: () => {
+        beginSwitch(root, spec);
+        begun = true;
+      },
+    });
   } catch (err) {
     if (!begun) throw err;
     const why = err instanceof Error ? err.message : String(err);
