@@ -42,12 +42,12 @@ async function writeThenRename(tmp: string, path: string, bytes: Uint8Array, cre
   const handle = await createTmp();
   try {
     await writeAll(handle, bytes);
+    await handle.close();
   } catch (err) {
     await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw err;
   }
-  await handle.close();
   try {
     await rename(tmp, path);
   } catch (err) {
