@@ -156,6 +156,16 @@ export function activate(context: vscode.ExtensionContext): void {
     }, 1000);
   recover();
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(recover));
+
+  // A switch that was killed leaves the working tree half-switched: say so before anyone commits it.
+  setTimeout(async () => {
+    const { interruptedSwitchMessage } = await import('../core/experiments/switchState');
+    const message = interruptedSwitchMessage(root);
+    if (message) {
+      output.warn(message);
+      void vscode.window.showWarningMessage(`Provenant: ${message}`);
+    }
+  }, 1000);
 }
 
 export function deactivate(): void {

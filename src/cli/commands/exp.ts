@@ -10,6 +10,9 @@ import {
   type MoveResult,
 } from '../../core/experiments/experiments';
 import { appendJournal, readJournal, JOURNAL_PATH, type JournalKind } from '../../core/experiments/journal';
+import { resumeSwitch, type LateEdits } from '../../core/experiments/journaledSwitch';
+import { interruptedSwitchMessage } from '../../core/experiments/switchState';
+import { listPaths } from '../../core/experiments/gitops';
 import { resolveRunId } from '../../core/runs/store';
 import { ProvenantError } from '../../core/util/errors';
 import { table } from '../format';
@@ -20,7 +23,12 @@ function policy(opts: { commit?: boolean; carry?: boolean }): DirtyPolicy | unde
   return opts.commit ? 'commit' : opts.carry ? 'carry' : undefined;
 }
 
+function reportLate(late: LateEdits | null | undefined): void {
+  if (late) process.stderr.write(`provenant: ${late.paths.length} file(s) changed while the working tree was being switched; their content is saved on ${late.ref}: ${listPaths(late.paths)}\n`);
+}
+
 function reportMove(moved: MoveResult): void {
+  reportLate(moved.lateEdits);
   if (moved.committed) process.stderr.write(`provenant: committed the uncommitted work on ${moved.from ?? 'detached HEAD'} as ${moved.committed.slice(0, 10)}\n`);
   if (moved.carried.length) process.stderr.write(`provenant: carried ${moved.carried.length} uncommitted file(s) along\n`);
   if (moved.backupRef) process.stderr.write(`provenant: the working tree as it was is saved on ${moved.backupRef}\n`);
@@ -60,6 +68,8 @@ export function registerExperimentCommands(program: Command): void {
     .option('--json', 'machine-readable output: [{ name, ref, current, archived, ahead, behind, runs }]')
     .action(async (opts: { json?: boolean }) => {
       const root = workspace();
+      const interrupted = interruptedSwitchMessage(root);
+      if (interrupted) process.stderr.write(`provenant: warning: ${interrupted}\n`);
       const all = await listExperiments(root);
       if (opts.json) return json(all);
       print(
@@ -77,10 +87,24 @@ export function registerExperimentCommands(program: Command): void {
       );
     });
 
-  dirtyOptions(exp.command('switch').description('switch to an experiment; uncommitted changes need --commit or --carry').argument('<name>', 'experiment or branch name'))
+  dirtyOptions(exp.command('switch').description('switch to an experiment; uncommitted changes need --commit or --carry').argument('[name]', 'experiment or branch name'))
+    .option('--continue', 'finish a switch that was interrupted (killed, crashed)')
+    .option('--abort', 'roll an interrupted switch back to exactly where it started')
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: { commit?: boolean; carry?: boolean; message?: string; json?: boolean }) => {
+    .action(async (name: string | undefined, opts: { commit?: boolean; carry?: boolean; message?: string; json?: boolean; continue?: boolean; abort?: boolean }) => {
       const root = workspace();
+      if (opts.continue || opts.abort) {
+        if (opts.continue && opts.abort) throw new ProvenantError('--continue and --abort exclude each other', { hint: 'Choose one.', code: 'E_USAGE' });
+        if (name) throw new ProvenantError(`--${opts.continue ? 'continue' : 'abort'} takes no experiment name`, { hint: 'It resumes the interrupted switch recorded in the repository.', code: 'E_USAGE' });
+        const resumed = await resumeSwitch(root, opts.continue ? 'continue' : 'abort');
+        if (opts.json) return json(resumed);
+        reportLate(resumed.late);
+        const { from, to } = resumed.state;
+        const side = (s: { branch: string | null; commit: string | null }) => s.branch ?? s.commit?.slice(0, 10) ?? '(no commit)';
+        print(resumed.mode === 'continue' ? `Finished the switch to ${side(to)}` : `Rolled back the switch to ${side(to)}: back on ${side(from)} as before`);
+        return;
+      }
+      if (!name) throw new ProvenantError('name the experiment to switch to', { hint: '`provenant exp list` shows them.', code: 'E_USAGE' });
       const dirty = policy(opts);
       const moved = await switchExperiment(root, name, { ...(dirty ? { dirty } : {}), ...(opts.message ? { message: opts.message } : {}) });
       if (opts.json) return json(moved);
@@ -102,6 +126,7 @@ export function registerExperimentCommands(program: Command): void {
       const result = await mergeExperiment(root, name, { conflicts: opts.conflicts, ...(opts.into ? { into: opts.into } : {}), ...(opts.commit ? { dirty: 'commit' as const } : {}) });
       if (opts.json) return json(result);
       if (result.switched) reportMove(result.switched);
+      reportLate(result.lateEdits);
       switch (result.status) {
         case 'up-to-date':
           return print(`${result.into} already contains ${result.name}`);

@@ -6,6 +6,8 @@ import { diffTrees, type TreeChange } from '../git/trees';
 import { withIndexLock, readRawIndex, serializeIndex, freshEntry, type RawIndexEntry } from '../git/indexLock';
 import { writeFileAtomic } from '../util/atomic';
 import { ProvenantError } from '../util/errors';
+import { statMatches, type TreeFile } from '../git/workingTree';
+import { readGitIndex } from '../git/indexFile';
 import { listPaths } from './gitops';
 
 function blobId(bytes: Buffer): string {
@@ -33,20 +35,6 @@ function filesBelow(abs: string, rel: string): string[] {
   return out;
 }
 
-/** The id and mode of one path in a tree, reading only the trees along the path. */
-async function entryAt(root: string, treeOid: string, path: string, cache: object): Promise<{ oid: string; mode: number } | null> {
-  let oid = treeOid;
-  const parts = path.split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const { tree } = await git.readTree({ fs, dir: root, oid, cache });
-    const entry = tree.find((e) => e.path === parts[i]);
-    if (!entry) return null;
-    if (i === parts.length - 1) return { oid: entry.oid, mode: parseInt(entry.mode, 8) };
-    oid = entry.oid;
-  }
-  return null;
-}
-
 function existsOnDisk(abs: string): boolean {
   try {
     lstatSync(abs);
@@ -67,23 +55,82 @@ export interface CheckoutPlan {
   changes: TreeChange[];
   target: Map<string, { oid: string; mode: number }>;
   removing: Set<string>;
+  /** Content id each changed path had on the `from` side (null: absent there). */
+  before: Map<string, string | null>;
+  /**
+   * The stat data of each changed path when it was checked (null: nothing there); a path whose
+   * stat differs just before it is overwritten was edited meanwhile. Absent: compare content.
+   */
+  seen: Map<string, FileStamp | null> | null;
+}
+
+/** What identifies a file's version cheaply: size, modification time, inode. */
+export interface FileStamp {
+  size: bigint;
+  mtimeNs: bigint;
+  ino: bigint;
+}
+
+function stampOf(abs: string): FileStamp | null {
+  try {
+    const st = lstatSync(abs, { bigint: true });
+    return st.isDirectory() ? null : { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+const sameStamp = (a: FileStamp | null, b: FileStamp | null) => (a === null || b === null ? a === b : a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino);
+
+export interface PlanOptions {
+  /** Skip the checks for work that would be overwritten (finishing or rolling back an interrupted switch): such files are saved instead. */
+  force?: boolean;
 }
 
 /** Checks a checkout from `fromTree` to `toTree` without touching anything; throws E_WOULD_OVERWRITE when it would overwrite work. */
-export async function planCheckout(root: string, fromTree: string | null, toTree: string, dirty: Set<string>, cache: object = {}): Promise<CheckoutPlan> {
+export async function planCheckout(root: string, fromTree: string | null, toTree: string, dirty: Set<string>, _cache: object = {}, options: PlanOptions = {}): Promise<CheckoutPlan> {
   const changes = await diffTrees(root, fromTree, toTree);
-  if (changes.length === 0) return { changes, target: new Map(), removing: new Set() };
+  if (changes.length === 0) return { changes, target: new Map(), removing: new Set(), before: new Map(), seen: new Map() };
   const target = new Map<string, { oid: string; mode: number }>();
+  const before = new Map<string, string | null>();
   for (const change of changes) {
-    if (change.change === 'deleted') continue;
-    const entry = await entryAt(root, toTree, change.path, cache);
-    if (entry) target.set(change.path, entry);
+    before.set(change.path, change.before?.oid ?? null);
+    if (change.after) target.set(change.path, change.after);
   }
   const removing = new Set(changes.filter((c) => c.change === 'deleted').map((c) => c.path));
+  if (options.force) return { changes, target, removing, before, seen: null };
+  const seen = new Map<string, FileStamp | null>();
+  for (const change of changes) seen.set(change.path, stampOf(join(root, change.path)));
   const conflicts: string[] = [];
+  // `dirty` was computed a moment ago; a file edited since then is caught here (its stat no longer
+  // matches the index, and its content is neither side's), the ones edited later when written.
+  const index = readGitIndex(join(root, '.git'));
+  const indexMtimeNs = (() => {
+    try {
+      return lstatSync(join(root, '.git', 'index'), { bigint: true }).mtimeNs;
+    } catch {
+      return 0n;
+    }
+  })();
   for (const change of changes) {
     if (dirty.has(change.path)) {
       conflicts.push(change.path);
+      continue;
+    }
+    if (change.change !== 'added') {
+      const abs = join(root, change.path);
+      const st = (() => {
+        try {
+          return lstatSync(abs, { bigint: true });
+        } catch {
+          return null;
+        }
+      })();
+      const entry = index.get(change.path);
+      if (st && !st.isDirectory() && !(entry && entry.oid === change.before?.oid && statMatches(entry, st, indexMtimeNs))) {
+        const oid = diskBlobId(abs);
+        if (oid !== change.before?.oid && oid !== change.after?.oid) conflicts.push(change.path);
+      }
       continue;
     }
     if (change.change === 'added') {
@@ -117,19 +164,53 @@ export async function planCheckout(root: string, fromTree: string | null, toTree
       code: 'E_WOULD_OVERWRITE',
     });
   }
-  return { changes, target, removing };
+  return { changes, target, removing, before, seen };
 }
 
-export async function checkoutTree(root: string, fromTree: string | null, toTree: string, dirty: Set<string>, cache: object = {}): Promise<{ written: number; removed: number }> {
+export interface CheckoutResult {
+  written: number;
+  removed: number;
+  /** Files found changed just before they were overwritten or removed; their content was stored (blobs) first. */
+  saved: TreeFile[];
+}
+
+export async function checkoutTree(root: string, fromTree: string | null, toTree: string, dirty: Set<string>, cache: object = {}): Promise<CheckoutResult> {
   return applyCheckout(root, await planCheckout(root, fromTree, toTree, dirty, cache), cache);
 }
 
+function fileModeOf(abs: string): number {
+  const st = lstatSync(abs);
+  if (st.isSymbolicLink()) return 0o120000;
+  return (st.mode & 0o111) !== 0 ? 0o100755 : 0o100644;
+}
+
+/**
+ * Called just before `path` is overwritten or removed: when the file is not what the plan saw
+ * (its stat changed, or with a forced plan its content is neither side's), its content is stored
+ * in git and returned, so the caller can point a backup ref at it. Nothing is lost to an edit made
+ * while the working tree is being switched.
+ */
+async function saveIfChanged(root: string, plan: CheckoutPlan, path: string): Promise<TreeFile | null> {
+  const abs = join(root, path);
+  const now = stampOf(abs);
+  if (now === null) return null; // nothing there (or a folder, handled by the caller)
+  if (plan.seen && plan.seen.has(path) && sameStamp(plan.seen.get(path)!, now)) return null;
+  const oid = diskBlobId(abs);
+  if (oid === null || oid === plan.before.get(path) || oid === plan.target.get(path)?.oid) return null;
+  const st = lstatSync(abs);
+  const bytes = st.isSymbolicLink() ? Buffer.from(readlinkSync(abs)) : readFileSync(abs);
+  const stored = await git.writeBlob({ fs, dir: root, blob: bytes });
+  return { path, oid: stored, mode: fileModeOf(abs) };
+}
+
 /** Applies a plan: files written or removed, then the index, under `.git/index.lock`. */
-export async function applyCheckout(root: string, plan: CheckoutPlan, cache: object = {}): Promise<{ written: number; removed: number }> {
+export async function applyCheckout(root: string, plan: CheckoutPlan, cache: object = {}, options: { onLockTaken?: () => void } = {}): Promise<CheckoutResult> {
   const { changes, target, removing } = plan;
-  if (changes.length === 0) return { written: 0, removed: 0 };
+  if (changes.length === 0) return { written: 0, removed: 0, saved: [] };
   const gitdir = join(root, '.git');
+  const saved: TreeFile[] = [];
   return withIndexLock(gitdir, async (lock) => {
+    options.onLockTaken?.();
     const raw = readRawIndex(gitdir);
     const entries = new Map<string, RawIndexEntry>(raw.entries.filter((e) => e.stage === 0).map((e) => [e.path, e]));
     let removed = 0;
@@ -137,6 +218,8 @@ export async function applyCheckout(root: string, plan: CheckoutPlan, cache: obj
     // Deletions first, deepest paths first, so a file can replace a folder and vice versa.
     for (const path of [...removing].sort((a, b) => b.length - a.length)) {
       const abs = join(root, path);
+      const kept = await saveIfChanged(root, plan, path);
+      if (kept) saved.push(kept);
       rmSync(abs, { force: true });
       entries.delete(path);
       removed++;
@@ -155,6 +238,8 @@ export async function applyCheckout(root: string, plan: CheckoutPlan, cache: obj
         continue;
       }
       const { blob } = await git.readBlob({ fs, dir: root, oid, cache });
+      const kept = await saveIfChanged(root, plan, change.path);
+      if (kept) saved.push(kept);
       const st = (() => {
         try {
           return lstatSync(abs);
@@ -175,7 +260,7 @@ export async function applyCheckout(root: string, plan: CheckoutPlan, cache: obj
       written++;
     }
     lock.commit(serializeIndex(raw.version, [...entries.values()]));
-    return { written, removed };
+    return { written, removed, saved };
   });
 }
 

@@ -8,7 +8,9 @@ import { listRuns, resolveRunId, readRun } from '../runs/store';
 import type { RunRecord } from '../runs/types';
 import { ProvenantError } from '../util/errors';
 import { appendJournal } from './journal';
-import { applyCheckout, checkoutTree, planCheckout, refreshIndexPaths, type CheckoutPlan } from './checkout';
+import { planCheckout, refreshIndexPaths, type CheckoutPlan } from './checkout';
+import { BACKUP_PREFIX, backupStamp, switchWorkingTree, type LateEdits } from './journaledSwitch';
+import { assertNoInterruptedSwitch, assertNoRunningRun } from './switchState';
 import {
   chooseEngine,
   commitTree,
@@ -24,7 +26,7 @@ import {
 } from './gitops';
 
 export const ARCHIVE_PREFIX = 'refs/provenant/archive/';
-export const BACKUP_PREFIX = 'refs/provenant/backup/';
+export { BACKUP_PREFIX };
 
 /** What to do with uncommitted work when the working tree must change. */
 export type DirtyPolicy = 'commit' | 'carry';
@@ -245,6 +247,8 @@ export interface MoveResult {
   carried: string[];
   /** A commit holding the working tree as it was before, when it had uncommitted work. */
   backupRef: string | null;
+  /** Files edited while the switch ran, saved on a backup ref before they were overwritten. */
+  lateEdits?: LateEdits | null;
 }
 
 interface Changes {
@@ -286,10 +290,6 @@ function nativeTreeOfWorkingTree(root: string): string {
   }
 }
 
-function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15) + '-' + Math.random().toString(16).slice(2, 8);
-}
-
 async function writeCommitOf(root: string, tree: string, parents: string[], message: string): Promise<string> {
   const identity = identityNow(await authorIdentity(root));
   return git.writeCommit({ fs, dir: root, commit: { message, tree, parent: parents, author: identity, committer: identity } });
@@ -316,6 +316,7 @@ async function commitAll(root: string, engine: Engine, branch: string | null, he
  * on `refs/provenant/backup/<time>`.
  */
 async function moveTo(root: string, target: { branch: string | null; commit: string }, action: string, options: OperationOptions): Promise<MoveResult> {
+  assertNoRunningRun(root, action);
   const { engine } = chooseEngine(root, action, [], options);
   const from = await currentBranch(root);
   let head = await headCommit(root);
@@ -324,6 +325,7 @@ async function moveTo(root: string, target: { branch: string | null; commit: str
   let files: Map<string, { oid: string; mode: number }> | null = null;
   let changes: Changes;
   let backupTree: string | null = null;
+  let backup: string | null = null;
   if (engine === 'isomorphic') {
     const wc = await workingChanges(root, head);
     changes = wc;
@@ -356,8 +358,8 @@ async function moveTo(root: string, target: { branch: string | null; commit: str
         code: 'E_DIRTY',
       });
     }
-    const backup = await writeCommitOf(root, backupTree!, head ? [head] : [], `provenant: working tree before ${action}\n`);
-    result.backupRef = `${BACKUP_PREFIX}${stamp()}`;
+    backup = await writeCommitOf(root, backupTree!, head ? [head] : [], `provenant: working tree before ${action}\n`);
+    result.backupRef = `${BACKUP_PREFIX}${backupStamp()}`;
     writeRefLocked(root, result.backupRef, backup);
     if (options.dirty === 'commit') {
       head = await commitAll(root, engine, from, head, backupTree!, files, changes.all, options.message ?? `provenant: uncommitted work on ${from ?? 'detached HEAD'} before ${action}\n`);
@@ -372,14 +374,22 @@ async function moveTo(root: string, target: { branch: string | null; commit: str
     else runGit(root, ['switch', '--detach', target.commit]);
   } else {
     plan ??= await planCheckout(root, head ? await commitTree(root, head) : null, targetTree, new Set(dirtyPaths));
-    await applyCheckout(root, plan);
-    writeRefLocked(root, 'HEAD', target.branch ? `ref: refs/heads/${target.branch}` : target.commit);
+    result.lateEdits = await switchWorkingTree(root, plan, {
+      action,
+      from: { branch: from, commit: head },
+      to: target,
+      backup: result.committed ?? backup ?? head,
+      backupRef: result.backupRef,
+      carried: dirtyPaths,
+      moveBranch: false,
+    });
   }
   return result;
 }
 
 /** `provenant exp switch <name>`. */
 export async function switchExperiment(root: string, name: string, options: OperationOptions = {}): Promise<MoveResult> {
+  assertNoInterruptedSwitch(root, 'switch experiments');
   assertOperable(root, 'switch experiments');
   const branch = await resolveExperiment(root, name);
   const commit = (await resolveOid(root, `refs/heads/${branch}`))!;
@@ -403,6 +413,7 @@ export interface NewExperimentResult extends MoveResult {
 
 /** `provenant exp new <name> [--from <run|ref>]`: a branch from HEAD (or a run's exact code), switched to. */
 export async function newExperiment(root: string, name: string, options: NewExperimentOptions = {}): Promise<NewExperimentResult> {
+  assertNoInterruptedSwitch(root, 'create an experiment');
   assertOperable(root, 'create an experiment');
   const prefix = experimentPrefix(root);
   const branch = name.startsWith(prefix) ? name : `${prefix}${name}`;
@@ -486,6 +497,8 @@ export interface MergeResult {
   /** Conflicted files (status `conflicts`; with `abort`, the error names them). */
   conflicts: string[];
   switched: MoveResult | null;
+  /** Files edited while the merge wrote the working tree, saved on a backup ref before being overwritten. */
+  lateEdits?: LateEdits | null;
 }
 
 async function isAncestor(root: string, ancestor: string, descendant: string): Promise<boolean> {
@@ -495,6 +508,7 @@ async function isAncestor(root: string, ancestor: string, descendant: string): P
 
 /** `provenant exp merge <name> [--into <branch>]`: fast-forward or three-way merge. */
 export async function mergeExperiment(root: string, name: string, options: MergeOptions = {}): Promise<MergeResult> {
+  assertNoInterruptedSwitch(root, 'merge');
   assertOperable(root, 'merge');
   const branch = await resolveExperiment(root, name);
   const into = options.into ? await resolveExperiment(root, options.into) : await mainBranch(root);
@@ -524,6 +538,8 @@ export async function mergeExperiment(root: string, name: string, options: Merge
     await appendJournal(root, { kind: 'merge', text: `merged ${branch} into ${into} (fast-forward)`, experiment: branch });
     return { ...base, status: 'fast-forward', commit: theirs, engine: 'isomorphic', switched: null };
   }
+  // From here on the working tree changes.
+  assertNoRunningRun(root, `merge ${branch} into ${into}`);
   if (current !== into) {
     switched = await moveTo(root, { branch: into, commit: ours }, `switching to ${into} to merge`, options);
     ours = (await headCommit(root))!;
@@ -589,9 +605,9 @@ export async function mergeExperiment(root: string, name: string, options: Merge
     }
     const fromTree = await commitTree(root, ours);
     const toTree = await commitTree(root, commit);
-    await checkoutTree(root, fromTree, toTree, untracked);
-    writeRefLocked(root, `refs/heads/${into}`, commit);
-    result = { ...base, status: fastForward ? 'fast-forward' : 'merged', commit, engine, switched };
+    const plan = await planCheckout(root, fromTree, toTree, untracked);
+    const late = await switchWorkingTree(root, plan, { action: `merging ${branch} into ${into}`, from: { branch: into, commit: ours }, to: { branch: into, commit }, backup: ours, backupRef: null, carried: [], moveBranch: true });
+    result = { ...base, status: fastForward ? 'fast-forward' : 'merged', commit, engine, switched, lateEdits: late };
   }
   await appendJournal(root, { kind: 'merge', text: `merged ${branch} into ${into} (${result.status})`, experiment: branch });
   return result;
@@ -614,6 +630,7 @@ export interface ArchiveResult {
  * Nothing is deleted: the commits stay reachable, the runs stay listed.
  */
 export async function archiveExperiment(root: string, name: string, options: { reason?: string } = {}): Promise<ArchiveResult> {
+  assertNoInterruptedSwitch(root, 'archive');
   assertOperable(root, 'archive');
   const branch = await resolveExperiment(root, name);
   if (branch === (await mainBranch(root))) throw new ProvenantError(`"${branch}" is the main branch and cannot be archived`, { code: 'E_EXP_MAIN', hint: 'Archive experiment branches only.' });
@@ -633,6 +650,7 @@ export async function archiveExperiment(root: string, name: string, options: { r
 
 /** `provenant exp restore <name>`: the archived branch is a branch again, at the same commit. */
 export async function restoreExperiment(root: string, name: string): Promise<{ name: string; tip: string }> {
+  assertNoInterruptedSwitch(root, 'restore');
   assertOperable(root, 'restore');
   const branch = await resolveExperiment(root, name, { archived: true });
   if (await resolveOid(root, `refs/heads/${branch}`)) throw new ProvenantError(`a branch "${branch}" exists already`, { hint: 'Rename it (git branch -m) and restore again.', code: 'E_EXP_EXISTS' });

@@ -98,8 +98,29 @@ export function runGit(root: string, args: string[], options: { allowFail?: bool
   return out;
 }
 
-/** Writes a ref (or HEAD) as git does: `<ref>.lock` created exclusively, written, renamed over the ref. */
-export function writeRefLocked(root: string, ref: string, content: string): void {
+/** The value of a ref as stored (loose file first, then packed-refs), without following symbolic refs; null when absent. */
+export function readRefSync(root: string, ref: string): string | null {
+  try {
+    return readFileSync(join(root, '.git', ref), 'utf8').trim();
+  } catch {
+    // not loose
+  }
+  try {
+    for (const line of readFileSync(join(root, '.git', 'packed-refs'), 'utf8').split('\n')) {
+      if (line.endsWith(` ${ref}`) && !line.startsWith('#') && !line.startsWith('^')) return line.slice(0, line.indexOf(' '));
+    }
+  } catch {
+    // no packed refs
+  }
+  return null;
+}
+
+/**
+ * Writes a ref (or HEAD) as git does: `<ref>.lock` created exclusively, written, flushed, renamed
+ * over the ref. With `expect`, the write is a compare-and-swap: once the lock is held the ref must
+ * still hold `expect` (null: must not exist), otherwise nothing is written (E_REF_MOVED).
+ */
+export function writeRefLocked(root: string, ref: string, content: string, options: { expect?: string | null } = {}): void {
   const path = join(root, '.git', ref);
   mkdirSync(dirname(path), { recursive: true });
   const lock = `${path}.lock`;
@@ -113,8 +134,15 @@ export function writeRefLocked(root: string, ref: string, content: string): void
     throw err;
   }
   try {
+    if (options.expect !== undefined) {
+      const current = readRefSync(root, ref);
+      if (current !== options.expect) {
+        throw new ProvenantError(`${ref} was changed by another process meanwhile`, { file: `.git/${ref}`, hint: 'Nothing was written; try again.', code: 'E_REF_MOVED' });
+      }
+    }
     const bytes = Buffer.from(content.endsWith('\n') ? content : `${content}\n`);
-    writeSync(fd, bytes);
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -122,7 +150,12 @@ export function writeRefLocked(root: string, ref: string, content: string): void
     throw err;
   }
   closeSync(fd);
-  renameSync(lock, path);
+  try {
+    renameSync(lock, path);
+  } catch (err) {
+    rmSync(lock, { force: true });
+    throw err;
+  }
 }
 
 /** Deletes a ref, loose and packed (packed-refs rewritten under its lock). */

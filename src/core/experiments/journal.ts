@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, fs, authorIdentity, currentBranch } from '../git/repo';
 import { writeFileAtomic } from '../util/atomic';
 import { ProvenantError } from '../util/errors';
-import { writeRefLocked, resolveOid } from './gitops';
+import { withFileLock } from '../util/lockFile';
+import { writeRefLocked, readRefSync } from './gitops';
 
 /**
  * The experiment journal, `.provenant/journal.jsonl`: one JSON object a line, appended to, never
@@ -15,6 +16,8 @@ import { writeRefLocked, resolveOid } from './gitops';
 export const JOURNAL_PATH = '.provenant/journal.jsonl';
 export const JOURNAL_REF = 'refs/provenant/journal';
 export const JOURNAL_SCHEMA = 'provenant.journal/1';
+/** Held (inside `.git`) while the journal file and its ref are being appended to. */
+export const JOURNAL_LOCK = 'provenant/journal.lock';
 export const JOURNAL_KINDS = ['assumption', 'decision', 'archive', 'restore', 'merge'] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
@@ -111,22 +114,35 @@ export async function appendJournal(root: string, input: NoteInput): Promise<Jou
     kind: input.kind,
     text,
   };
-  ensureExcluded(root, PROVENANT_EXCLUDES);
-  const file = join(root, JOURNAL_PATH);
-  const before = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
-  const separator = before.length > 0 && before[before.length - 1] !== 0x0a ? '\n' : '';
-  const after = Buffer.concat([before, Buffer.from(`${separator}${JSON.stringify(entry)}\n`)]);
-  writeFileAtomic(file, after);
-  await recordJournalInGit(root, after, `provenant: ${entry.kind} on ${entry.experiment ?? '(detached)'}\n`);
+  // One writer at a time (file and ref together): appends read the journal, so two at once would lose one.
+  await withFileLock(join(root, '.git', JOURNAL_LOCK), async ({ tookOver }) => {
+    // A writer that died holding the journal lock may have died holding the ref's lock too.
+    if (tookOver) rmSync(join(root, '.git', `${JOURNAL_REF}.lock`), { force: true });
+    ensureExcluded(root, PROVENANT_EXCLUDES);
+    const file = join(root, JOURNAL_PATH);
+    const before = existsSync(file) ? readFileSync(file) : null;
+    const old = before ?? Buffer.alloc(0);
+    const separator = old.length > 0 && old[old.length - 1] !== 0x0a ? '\n' : '';
+    const after = Buffer.concat([old, Buffer.from(`${separator}${JSON.stringify(entry)}\n`)]);
+    writeFileAtomic(file, after);
+    try {
+      await recordJournalInGit(root, after, `provenant: ${entry.kind} on ${entry.experiment ?? '(detached)'}\n`);
+    } catch (err) {
+      // Not recorded in git: the file goes back to what it was, so a failure leaves no entry behind.
+      if (before) writeFileAtomic(file, before);
+      else rmSync(file, { force: true });
+      throw err;
+    }
+  }, { what: 'the journal', file: `.git/${JOURNAL_LOCK}`, timeoutMs: 60_000 });
   return entry;
 }
 
 async function recordJournalInGit(root: string, bytes: Buffer, message: string): Promise<void> {
   const blob = await git.writeBlob({ fs, dir: root, blob: bytes });
   const tree = await git.writeTree({ fs, dir: root, tree: [{ mode: '100644', path: 'journal.jsonl', oid: blob, type: 'blob' }] });
-  const parent = await resolveOid(root, JOURNAL_REF);
+  const parent = readRefSync(root, JOURNAL_REF);
   const author = await authorIdentity(root);
   const identity = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: new Date().getTimezoneOffset() };
   const commit = await git.writeCommit({ fs, dir: root, commit: { message, tree, parent: parent ? [parent] : [], author: identity, committer: identity } });
-  writeRefLocked(root, JOURNAL_REF, commit);
+  writeRefLocked(root, JOURNAL_REF, commit, { expect: parent });
 }

@@ -30,6 +30,7 @@ export async function withIndexLock<T>(gitdir: string, action: (lock: IndexLock)
     throw err;
   }
   let released = false;
+  let closed = false;
   const lock: IndexLock = {
     commit(bytes) {
       if (released) throw new Error('index lock already released');
@@ -37,6 +38,7 @@ export async function withIndexLock<T>(gitdir: string, action: (lock: IndexLock)
       while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
       fsyncSync(fd);
       closeSync(fd);
+      closed = true;
       renameSync(lockFile, join(gitdir, 'index'));
       released = true;
     },
@@ -45,7 +47,7 @@ export async function withIndexLock<T>(gitdir: string, action: (lock: IndexLock)
     return await action(lock);
   } finally {
     if (!released) {
-      closeSync(fd);
+      if (!closed) closeSync(fd);
       rmSync(lockFile, { force: true });
     }
   }

@@ -2,9 +2,11 @@ import { existsSync, readFileSync, statSync, openSync, readSync, closeSync } fro
 import { join, dirname, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as git from 'isomorphic-git';
-import fs from 'node:fs';
 import { ProvenantError } from '../util/errors';
+import { safeFs } from './safeFs';
 
+/** isomorphic-git, and the file system to pass it: every write inside `.git` is atomic (see safeFs). */
+const fs = safeFs;
 export { git, fs };
 
 /** The working-tree root holding `.git`, searching upwards from `start`. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, fs } from './repo';
 import type { TreeFile } from './workingTree';
@@ -49,7 +49,8 @@ export async function writeTreeFromFiles(root: string, files: TreeFile[]): Promi
   }
   const cache = {};
   const exists = async (oid: string): Promise<boolean> => {
-    if (existsSync(join(root, '.git', 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
+    // An empty loose object is a leftover of an interrupted write, not the object.
+    if ((statSync(join(root, '.git', 'objects', oid.slice(0, 2), oid.slice(2)), { throwIfNoEntry: false })?.size ?? 0) > 0) return true;
     try {
       await git.readObject({ fs, dir: root, oid, format: 'deflated', cache });
       return true;
@@ -75,6 +76,9 @@ export async function writeTreeFromFiles(root: string, files: TreeFile[]): Promi
 export interface TreeChange {
   path: string;
   change: 'added' | 'modified' | 'deleted';
+  /** Blob id and mode on each side (absent on the side where the file is not). */
+  before?: { oid: string; mode: number };
+  after?: { oid: string; mode: number };
 }
 
 async function readEntries(root: string, oid: string | null): Promise<Map<string, { oid: string; type: string; mode: string }>> {
@@ -99,9 +103,10 @@ export async function diffTrees(root: string, before: string | null, after: stri
     const xTree = x?.type === 'tree' ? x.oid : null;
     const yTree = y?.type === 'tree' ? y.oid : null;
     if (xTree || yTree) changes.push(...(await diffTrees(root, xTree, yTree, path)));
-    if (x && x.type !== 'tree' && !(y && y.type !== 'tree')) changes.push({ path, change: 'deleted' });
-    else if (y && y.type !== 'tree' && !(x && x.type !== 'tree')) changes.push({ path, change: 'added' });
-    else if (x && y && x.type !== 'tree' && y.type !== 'tree') changes.push({ path, change: 'modified' });
+    const side = (e: { oid: string; mode: string }) => ({ oid: e.oid, mode: parseInt(e.mode, 8) });
+    if (x && x.type !== 'tree' && !(y && y.type !== 'tree')) changes.push({ path, change: 'deleted', before: side(x) });
+    else if (y && y.type !== 'tree' && !(x && x.type !== 'tree')) changes.push({ path, change: 'added', after: side(y) });
+    else if (x && y && x.type !== 'tree' && y.type !== 'tree') changes.push({ path, change: 'modified', before: side(x), after: side(y) });
   }
   return changes;
 }

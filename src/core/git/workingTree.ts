@@ -16,7 +16,7 @@ function fileMode(stat: BigIntStats): number {
 }
 
 /** True when git's cached stat data proves the file unchanged (and the entry is not racily clean). */
-function statMatches(entry: IndexEntry, stat: BigIntStats, indexMtimeNs: bigint): boolean {
+export function statMatches(entry: IndexEntry, stat: BigIntStats, indexMtimeNs: bigint): boolean {
   const mtimeNs = stat.mtimeNs;
   if (mtimeNs >= indexMtimeNs) return false;
   return (

@@ -15,6 +15,7 @@ import { resolveCommand, DEFAULT_PYTHON } from './command';
 import { execute } from './execute';
 import { collectRunOutputs } from './collect';
 import { recoverInterruptedRuns } from './recover';
+import { assertNoInterruptedSwitch } from '../experiments/switchState';
 import { storeRecordInGit } from './record';
 
 export interface RunOptions {
@@ -56,6 +57,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const config: ProvenantConfig = loadConfig(root);
   const python = options.python || config.python;
   const command = resolveCommand(options.command ?? config.train, python);
+  assertNoInterruptedSwitch(root, 'start a run');
   await recoverInterruptedRuns(root);
 
   const started = new Date();
