@@ -180,7 +180,8 @@ export function explorerOfRun(rd: RunData, options: { attributes?: string[]; int
 // Predictor
 // ---------------------------------------------------------------------------------------------
 
-const MODEL_EXTENSIONS = /\.(pkl|pickle|joblib)$/i;
+/** Saved models the default predictor reads (python/provenant/models.py tells their format by their bytes). */
+const MODEL_EXTENSIONS = /\.(pkl|pickle|joblib|sav|skops|cloudpickle)(\.(z|gz|bz2|xz|lzma|lz4))?$/i;
 
 export interface PredictorSpec {
   command: string[];
@@ -208,7 +209,7 @@ export function predictorSpec(root: string, rd: RunData, options: EngineOptions 
   }
   const artifact = rd.run.artifacts.find((a) => a.stored && MODEL_EXTENSIONS.test(a.path));
   if (!artifact?.stored) {
-    throw new ProvenantError(`run ${rd.run.id} stored no pickled model, and no predictor is configured`, {
+    throw new ProvenantError(`run ${rd.run.id} stored no saved model (pickle, joblib, cloudpickle or skops file), and no predictor is configured`, {
       file: CONFIG_PATH,
       hint: 'Log the model with provenant.log_artifact("model.pkl"), or set predictor: in .provenant/config.yaml to a command that speaks the predictor protocol (`{run_dir}` is replaced by the run folder).',
       code: 'E_NO_PREDICTOR',
