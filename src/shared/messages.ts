@@ -387,7 +387,7 @@ export const isFairnessResult: Guard<FairnessResult> = objectOf<FairnessResult>(
   disparateImpact: isNum as Guard<number>,
   aif360EqualOpportunityDifference: isNum,
   averageOddsDifference: isNum,
-  fourFifths: objectOf<FourFifths>({ pass: isBoolean, ratio: isNum as Guard<number>, interval: isPair, flagged: arrayOf(isString), smallGroups: arrayOf(isString), minGroupSize: isCount }),
+  fourFifths: objectOf<FourFifths>({ pass: isBoolean, ratio: isNum as Guard<number>, interval: isPair, flagged: arrayOf(isString), smallGroups: arrayOf(isString), minGroupSize: isCount, threshold: optional(isNumber) }),
   bootstrap: isBootstrap,
   warnings: arrayOf(isString),
 });
@@ -454,6 +454,8 @@ export type AnalysisPanelHostMessage =
       table: AnalysisRowTable;
       /** Why a part is missing (e.g. no sensitive attributes configured). */
       notes: string[];
+      /** The four-fifths threshold in force (config `checks.four_fifths`). */
+      fourFifths?: number;
     }
   | { type: 'progress'; task: AnalysisTask; done: number; total: number; label: string }
   | { type: 'importance'; result: PermutationImportance[]; note: string }
@@ -480,6 +482,7 @@ export const isAnalysisPanelHostMessage: Guard<AnalysisPanelHostMessage> = messa
     explorers: arrayOf(isThresholdExplorer),
     table: isRowTable,
     notes: arrayOf(isString),
+    fourFifths: optional(isNumber),
   },
   progress: { task: isTask, done: isCount, total: isCount, label: isString },
   importance: { result: arrayOf(isImportance), note: isString },

@@ -231,7 +231,7 @@ function renderFairness(list: FairnessResult[]): HTMLElement {
         'dl',
         { className: 'facts' },
         h('dt', {}, 'Four-fifths rule'),
-        h('dd', { className: 'four-fifths' }, verdict, ` — lowest/highest selection rate ${fmt(ff.ratio)}${ff.interval ? ` (interval ${fmt(ff.interval[0])}–${fmt(ff.interval[1])})` : ''}`),
+        h('dd', { className: 'four-fifths' }, verdict, ` — lowest/highest selection rate ${fmt(ff.ratio)}${ff.interval ? ` (interval ${fmt(ff.interval[0])}–${fmt(ff.interval[1])})` : ''}, threshold ${ff.threshold ?? 0.8}`),
         h('dt', {}, `Disparate impact (${f.unprivileged} / ${f.privileged})`),
         h('dd', { className: 'disparate-impact' }, fmt(f.disparateImpact)),
         h('dt', {}, 'Statistical parity difference'),
@@ -327,7 +327,7 @@ function renderExplorer(explorers: ThresholdExplorer[]): HTMLElement {
 
   function update(): void {
     const thresholds = ui.perGroup ? Object.fromEntries(e.groups.map((g) => [g.group, ui.groupThresholds[g.group] ?? ui.shared])) : ui.shared;
-    const s = summarizeAt(e, thresholds, ui.shared);
+    const s = summarizeAt(e, thresholds, ui.shared, model?.init.fourFifths ?? 0.8);
     summary.replaceChildren(
       ...present(
       table('Rates at the chosen thresholds', ['Group', 'Threshold', 'Selection rate', 'TPR', 'FPR'], s.groups.map((g) => [g.group, g.threshold.toFixed(2), fmt(g.selectionRate), fmt(g.tpr), fmt(g.fpr)]), 'explorer-table'),
@@ -337,7 +337,7 @@ function renderExplorer(explorers: ThresholdExplorer[]): HTMLElement {
         'Disparate impact (lowest/highest selection rate) ',
         h('strong', { className: s.fourFifthsPass ? 'pass' : 'fail', id: 'explorer-di' }, fmt(s.disparateImpact)),
         s.fourFifthsPass ? ' meets' : ' fails',
-        ' the four-fifths rule; equal opportunity difference (TPR gap) ',
+        ` the four-fifths rule (threshold ${model?.init.fourFifths ?? 0.8}); equal opportunity difference (TPR gap) `,
         h('strong', { id: 'explorer-eo' }, fmt(s.equalOpportunityDifference)),
         '; equalized odds difference ',
         h('strong', {}, fmt(s.equalizedOddsDifference)),

@@ -42,7 +42,7 @@ function printFairness(r: FairnessResult): void {
   print(`  equal opportunity difference ${rate(r.equalOpportunityDifference)}, equalized odds difference ${rate(r.equalizedOddsDifference)}`);
   print(`  ${r.unprivileged} vs ${r.privileged}: statistical parity difference ${rate(r.statisticalParityDifference)}, disparate impact ${rate(r.disparateImpact)}, average odds difference ${rate(r.averageOddsDifference)}`);
   const ff = r.fourFifths;
-  print(`  four-fifths rule: ${ff.pass ? 'pass' : 'FAIL'} (ratio ${rate(ff.ratio)}${ff.interval ? `, interval ${rate(ff.interval[0])}–${rate(ff.interval[1])}` : ''})`);
+  print(`  four-fifths rule: ${ff.pass ? 'pass' : 'FAIL'} (ratio ${rate(ff.ratio)}${ff.interval ? `, interval ${rate(ff.interval[0])}–${rate(ff.interval[1])}` : ''}; fails below ${ff.threshold ?? 0.8}${ff.flagged.length ? `; flagged: ${ff.flagged.join(', ')}` : ''})`);
   for (const w of r.warnings) print(`  warning: ${w}`);
 }
 
@@ -86,15 +86,16 @@ export function registerAnalysisCommands(program: Command): void {
     .option('--threshold <t>', 'decision threshold on y_score', num('--threshold', 0, 1), 0.5)
     .option('--privileged <attribute=group>', "AIF360's privileged group (repeatable; default: the group selected most)", collect)
     .option('--min-group-size <n>', 'warn for smaller groups (default: checks.min_group_size, else 30)', num('--min-group-size', 1, 1e9, true))
+    .option('--bins <n>', 'cut numeric attributes (with more distinct values) into n quantile bins, labelled by interval', num('--bins', 2, 1000, true))
     .option('--resamples <n>', 'bootstrap resamples', num('--resamples', 0, 1e6, true), 1000)
     .option('--seed <n>', 'bootstrap seed', num('--seed', 0, 2 ** 32 - 1, true), 0)
     .option('--explorer', 'print the threshold explorer (per-group rates for thresholds 0…1) instead')
     .option('--set <name>', 'prediction set (default: holdout)')
     .option('--json', 'machine-readable output')
-    .action((query: string, opts: { attribute?: string[]; intersections?: boolean; threshold: number; privileged?: string[]; minGroupSize?: number; resamples: number; seed: number; explorer?: boolean; set?: string; json?: boolean }) => {
+    .action((query: string, opts: { attribute?: string[]; intersections?: boolean; threshold: number; privileged?: string[]; minGroupSize?: number; bins?: number; resamples: number; seed: number; explorer?: boolean; set?: string; json?: boolean }) => {
       const root = workspace();
       const id = resolveRunId(root, query);
-      const selection = { ...(opts.attribute ? { attributes: opts.attribute } : {}), intersections: !!opts.intersections };
+      const selection = { ...(opts.attribute ? { attributes: opts.attribute } : {}), intersections: !!opts.intersections, ...(opts.bins ? { bins: opts.bins } : {}) };
       if (opts.explorer) {
         const explorers = explorerOfRun(openRun(root, id, opts.set ? { set: opts.set } : {}), selection);
         if (opts.json) return json(explorers.length === 1 ? explorers[0] : explorers);

@@ -19,7 +19,7 @@ import { isInside } from '../util/paths';
 import { loadPredictions, type PredictionData } from './dataset';
 import { compare, evaluate, type EvaluateOptions } from './evaluate';
 import * as explain from './explain';
-import { DEFAULT_MIN_GROUP_SIZE, attributesWithIntersections, fairness, thresholdExplorer, type FairnessOptions } from './fairness';
+import { DEFAULT_FOUR_FIFTHS, DEFAULT_MIN_GROUP_SIZE, attributesWithIntersections, fairness, thresholdExplorer, type FairnessOptions } from './fairness';
 import { Predictor } from './predictor';
 import { Random } from './random';
 import type { ComparisonResult, EvaluationResult, ExplainMethod, ExplanationCost, FairnessResult, PartialDependence, PermutationImportance, ShapleyExplanation, ThresholdExplorer } from './types';
@@ -154,17 +154,23 @@ export function fairnessOfRun(root: string, runId: string, options: FairnessRunO
   const rd = openRun(root, runId, options);
   const attributes = attributesOf(rd, options);
   const minGroupSize = options.minGroupSize ?? numberSetting(rd.config.checks.min_group_size) ?? DEFAULT_MIN_GROUP_SIZE;
+  const fourFifths = fourFifthsOf(rd.config, options.fourFifths);
   const { privileged: chosen, ...rest } = options;
-  const result = attributes.map((a) => fairness(rd.data, a, { ...rest, minGroupSize, ...(chosen?.[a] ? { privileged: chosen[a] } : {}) }));
-  const settings = { attributes, threshold: options.threshold ?? 0.5, minGroupSize, privileged: options.privileged ?? {}, bootstrap: result[0]?.bootstrap ?? null };
+  const result = attributes.map((a) => fairness(rd.data, a, { ...rest, minGroupSize, fourFifths, ...(chosen?.[a] ? { privileged: chosen[a] } : {}) }));
+  const settings = { attributes, threshold: options.threshold ?? 0.5, minGroupSize, fourFifths, ...(options.bins !== undefined ? { bins: options.bins } : {}), privileged: options.privileged ?? {}, bootstrap: result[0]?.bootstrap ?? null };
   return store(root, rd, 'fairness', settings, { inputs: baseInputs(rd), cost: null, result }, hashKey(['fairness', ENGINE_VERSION, settings, rd.predictionsMd5]));
+}
+
+/** The four-fifths threshold in force: given, else config `checks.four_fifths`, else 0.8. */
+export function fourFifthsOf(config: ProvenantConfig, given?: number): number {
+  return given ?? numberSetting(config.checks.four_fifths) ?? DEFAULT_FOUR_FIFTHS;
 }
 
 function numberSetting(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-export function attributesOf(rd: RunData, options: { attributes?: string[]; intersections?: boolean }): string[] {
+export function attributesOf(rd: RunData, options: { attributes?: string[]; intersections?: boolean; bins?: number }): string[] {
   const attributes = options.attributes?.length ? options.attributes : rd.config.sensitiveAttributes;
   if (attributes.length === 0) {
     throw new ProvenantError('no sensitive attributes to check', { file: CONFIG_PATH, hint: 'List them under sensitive_attributes: in .provenant/config.yaml, or pass --attribute.', code: 'E_ATTRIBUTE' });
@@ -172,8 +178,8 @@ export function attributesOf(rd: RunData, options: { attributes?: string[]; inte
   return attributesWithIntersections(attributes, options.intersections ?? false);
 }
 
-export function explorerOfRun(rd: RunData, options: { attributes?: string[]; intersections?: boolean } = {}): ThresholdExplorer[] {
-  return attributesOf(rd, options).map((a) => thresholdExplorer(rd.data, a));
+export function explorerOfRun(rd: RunData, options: { attributes?: string[]; intersections?: boolean; bins?: number } = {}): ThresholdExplorer[] {
+  return attributesOf(rd, options).map((a) => thresholdExplorer(rd.data, a, 100, options.bins));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -87,11 +87,13 @@ export interface FourFifths {
   ratio: number;
   /** Bootstrap interval of that ratio. */
   interval: [number, number] | null;
-  /** Groups whose rate is below 4/5 of the highest group's. */
+  /** Groups whose rate is below `threshold` (4/5 by default) of the highest group's. */
   flagged: string[];
   /** Groups smaller than the minimum group size: the ratio means little then. */
   smallGroups: string[];
   minGroupSize: number;
+  /** The ratio below which the rule fails (config `checks.four_fifths`, default 0.8); absent in results stored before it was recorded. */
+  threshold?: number;
 }
 
 export interface FairnessResult {

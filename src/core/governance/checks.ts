@@ -393,7 +393,7 @@ function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, t: T
     }
     let r;
     try {
-      r = fairness(data, attribute, { minGroupSize: t.min_group_size, bootstrap: { resamples: 200 } });
+      r = fairness(data, attribute, { minGroupSize: t.min_group_size, fourFifths: t.four_fifths, bootstrap: { resamples: 200 } });
     } catch (err) {
       warnings.push(`${attribute}: ${describeError(err)}`);
       continue;

@@ -6,7 +6,7 @@
  * the panel's own run.
  */
 import * as vscode from 'vscode';
-import { AnalysisSession, evaluateRun, explorerOfRun, fairnessOfRun, openRun, type EngineOptions } from '../../core/analysis/engine';
+import { AnalysisSession, evaluateRun, explorerOfRun, fairnessOfRun, fourFifthsOf, openRun, type EngineOptions } from '../../core/analysis/engine';
 import type { EvaluationResult, FairnessResult, ThresholdExplorer } from '../../core/analysis/types';
 import { describeError, ProvenantError } from '../../core/util/errors';
 import {
@@ -154,7 +154,7 @@ export class AnalysisPanel {
         rows: Array.from({ length: Math.min(TABLE_ROWS, rd.data.rows) }, (_, index) => ({ index, cells: columns.map((c) => shown.get(c)![index]!.slice(0, 200)) })),
         total: rd.data.rows,
       };
-      this.post({ type: 'init', run: { id: rd.run.id, name: rd.run.name }, trusted: this.deps.trusted(), evaluation, fairness, explorers, table, notes });
+      this.post({ type: 'init', run: { id: rd.run.id, name: rd.run.name }, trusted: this.deps.trusted(), evaluation, fairness, explorers, table, notes, fourFifths: fourFifthsOf(rd.config) });
     } catch (err) {
       this.post({ type: 'failed', task: null, message: `Could not analyse run ${this.runId}: ${describeError(err)}` });
     }
