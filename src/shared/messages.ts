@@ -254,6 +254,7 @@ const isPredictionSet: Guard<PredictionSet> = objectOf<PredictionSet>({
   yScore: nullable(isString),
   yPred: nullable(isString),
   features: arrayOf(isString),
+  yProba: optional(objectOf<NonNullable<PredictionSet['yProba']>>({ classes: arrayOf(isString), columns: arrayOf(isString) })),
 });
 
 export const isRunRecord: Guard<RunRecord> = objectOf<RunRecord>({
@@ -344,7 +345,7 @@ const isBootstrap: Guard<BootstrapSettings> = objectOf<BootstrapSettings>({ resa
 export const isEvaluationResult: Guard<EvaluationResult> = objectOf<EvaluationResult>({
   run: isString,
   set: isString,
-  task: literal('classification', 'regression'),
+  task: literal('classification', 'multiclass', 'regression'),
   rows: isCount,
   threshold: isNum,
   positiveRate: isNum,
@@ -354,6 +355,9 @@ export const isEvaluationResult: Guard<EvaluationResult> = objectOf<EvaluationRe
   residuals: nullable(objectOf<NonNullable<EvaluationResult['residuals']>>({ mean: isNumber, std: isNumber, min: isNumber, max: isNumber })),
   bootstrap: isBootstrap,
   warnings: arrayOf(isString),
+  classes: optional(arrayOf(isString)),
+  confusionMatrix: optional(arrayOf(arrayOf(isCount))),
+  perClass: optional(arrayOf(objectOf<NonNullable<EvaluationResult['perClass']>[number]>({ class: isString, precision: isNumber, recall: isNumber, f1: isNumber, support: isCount, share: isNumber }))),
 });
 
 const isGroupMetrics: Guard<GroupMetrics> = objectOf<GroupMetrics>({

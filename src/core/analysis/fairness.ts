@@ -159,7 +159,22 @@ function toOverallRatio(values: number[], overall: number): number {
   return Math.min(...values.map((v) => Math.min(ratio(v, overall), ratio(overall, v))));
 }
 
+/**
+ * Selection rates, TPR and the four-fifths rule compare a favourable decision between groups; with
+ * three or more classes which one is favourable is the user's call, made with positive_label.
+ */
+function refuseMulticlass(data: PredictionData): void {
+  if (data.task !== 'multiclass') return;
+  const classes = data.classes ?? [];
+  throw new ProvenantError(`fairness compares the rate of a favourable decision between groups, and the target "${data.set.yTrue}" has ${classes.length} classes (${classes.join(', ')}): which one is the favourable decision?`, {
+    file: data.file,
+    hint: `Set positive_label: in .provenant/config.yaml to that class (e.g. positive_label: ${classes[classes.length - 1] ?? 1}); the other classes then count as not selected, for fairness and evaluation alike.`,
+    code: 'E_TARGET',
+  });
+}
+
 export function fairness(data: PredictionData, attribute: string, options: FairnessOptions = {}): FairnessResult {
+  refuseMulticlass(data);
   if (data.task !== 'classification') throw new ProvenantError('fairness metrics need a binary classification target', { file: data.file, hint: 'Set target and positive_label in .provenant/config.yaml.', code: 'E_TARGET' });
   const settings = bootstrapSettings(options.bootstrap);
   const threshold = checkThreshold(options.threshold ?? 0.5);
@@ -291,6 +306,7 @@ export function fairness(data: PredictionData, attribute: string, options: Fairn
 
 /** Per-group rates on a grid of thresholds (needs scores). */
 export function thresholdExplorer(data: PredictionData, attribute: string, steps = 100, bins?: number): ThresholdExplorer {
+  refuseMulticlass(data);
   if (!data.yScore) throw new ProvenantError('the threshold explorer needs scores (y_score) in the predictions', { file: data.file, hint: 'Log y_score=proba[:, 1] with the predictions.', code: 'E_NO_SCORES' });
   const thresholds = thresholdGrid(steps);
   const byGroup = rowsByGroup(groupLabels(data, attribute, bins));

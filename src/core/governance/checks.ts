@@ -358,12 +358,10 @@ function metricImbalance(run: RunRecord, config: ProvenantConfig, data: Predicti
   const id = 'metric-imbalance';
   if (!data) return result(id, 'warn', 'Class balance unknown: no held-out predictions could be read.', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
   if (data.task === 'regression') return result(id, 'pass', 'Regression target: class imbalance does not apply.', 'Nothing to do.');
-  let positives = 0;
-  for (const v of data.yTrue) positives += v;
-  const share = positives / data.rows;
-  const majority = Math.max(share, 1 - share);
+  const share = data.task === 'multiclass' ? Number.NaN : data.yTrue.reduce((a, v) => a + v, 0) / data.rows;
+  const majority = data.task === 'multiclass' ? Math.max(...(data.classes ?? []).map((_, c) => data.yTrue.filter((v) => v === c).length / data.rows)) : Math.max(share, 1 - share);
   const key = config.keyMetric ?? (Object.keys(run.metrics).length === 1 ? Object.keys(run.metrics)[0] : undefined);
-  const balance = `positive class ${fmt(share * 100, 1)}% of ${data.rows} held-out rows (majority ${fmt(majority * 100, 1)}%)`;
+  const balance = data.task === 'multiclass' ? `${data.classes?.length} classes in ${data.rows} held-out rows (largest ${fmt(majority * 100, 1)}%)` : `positive class ${fmt(share * 100, 1)}% of ${data.rows} held-out rows (majority ${fmt(majority * 100, 1)}%)`;
   if (majority >= t.imbalance_share && (key === undefined || key === 'accuracy')) {
     return result(
       id,
