@@ -209,8 +209,8 @@ export class Predictor {
       return;
     }
     if (this.helloWaiter) {
+      // The waiter stays until the hello is accepted, so a violation rejects it.
       const waiter = this.helloWaiter;
-      this.helloWaiter = null;
       if (message.protocol !== PREDICTOR_PROTOCOL) {
         this.fatal(`announced protocol ${JSON.stringify(message.protocol)}, expected "${PREDICTOR_PROTOCOL}"`);
         return;
@@ -223,6 +223,7 @@ export class Predictor {
         this.fatal('announced output "probabilities" without its classes (a list of at least two labels in "classes")');
         return;
       }
+      this.helloWaiter = null;
       waiter.resolve({ protocol: PREDICTOR_PROTOCOL, features, output, encodings, classes });
       return;
     }
