@@ -210,7 +210,29 @@ function renderEvaluation(ev: EvaluationResult | null): HTMLElement {
     warnings(ev.warnings),
     table('Metrics', ['Metric', 'Value', 'Interval'], rows, 'metrics'),
     c ? h('p', {}, `Confusion matrix: TP ${c.tp} · FP ${c.fp} · FN ${c.fn} · TN ${c.tn}`) : null,
+    ...renderClasses(ev),
   );
+}
+
+/** Multiclass: the confusion matrix (rows true, columns predicted) and each class's scores. */
+function renderClasses(ev: EvaluationResult): Child[] {
+  const classes = ev.classes;
+  if (!classes || !ev.confusionMatrix) return [];
+  const matrix = ev.confusionMatrix;
+  const rowTotals = matrix.map((row) => row.reduce((a, b) => a + b, 0));
+  return [
+    h('h3', {}, 'Confusion matrix'),
+    h('p', { className: 'muted' }, 'Rows: true class; columns: predicted class. The diagonal holds the rows classified right.'),
+    table(
+      'Confusion matrix',
+      ['True \\ predicted', ...classes, 'Total'],
+      matrix.map((row, k) => [h('strong', {}, classes[k]!), ...row.map((v, j) => h('span', { className: j === k ? 'num diagonal' : 'num' }, String(v))), h('span', { className: 'num muted' }, String(rowTotals[k]))]),
+      'confusion-matrix',
+    ),
+    ev.perClass
+      ? table('By class', ['Class', 'Precision', 'Recall', 'F1', 'Support'], ev.perClass.map((c) => [c.class, fmt(c.precision), fmt(c.recall), fmt(c.f1), `${c.support} (${fmt(c.share * 100, 1)}%)`]), 'per-class')
+      : null,
+  ];
 }
 
 function renderFairness(list: FairnessResult[]): HTMLElement {
