@@ -60,10 +60,23 @@ export function quantileBins(values: string[], bins: number): { labels: string[]
   return { labels, edges };
 }
 
+/**
+ * An attribute as `sensitive_attributes` may name it: a column, or `column:bins=N` for a numeric
+ * column cut into N quantile bins.
+ */
+export function attributeSpec(spec: string): { column: string; bins?: number } {
+  const match = /^(.*\S):bins=(\d+)$/.exec(spec);
+  if (!match) return { column: spec };
+  const bins = Number(match[2]);
+  if (bins < 2) throw new ProvenantError(`"${spec}": bins must be at least 2`, { hint: 'Fix sensitive_attributes in .provenant/config.yaml.', code: 'E_USAGE' });
+  return { column: match[1]!, bins };
+}
+
 /** The group of every row for an attribute, or for an intersection `a & b`; numeric columns binned when asked. */
-export function groupLabels(data: PredictionData, attribute: string, bins?: number): string[] {
+export function groupLabels(data: PredictionData, attribute: string, binsOption?: number): string[] {
   const parts = attribute.split(INTERSECTION);
-  const columns = parts.map((name) => {
+  const columns = parts.map((part) => {
+    const { column: name, bins = binsOption } = attributeSpec(part);
     const column = data.raw.get(name);
     if (!column) {
       throw new ProvenantError(`the sensitive attribute "${name}" is not a column of the predictions (columns: ${[...data.raw.keys()].join(', ')})`, {
@@ -85,13 +98,13 @@ function checkUsable(data: PredictionData, attribute: string, byGroup: Map<strin
   const small = sizes.filter((n) => n < minGroupSize).length;
   if (small * 2 <= sizes.length) return;
   const median = sizes[Math.floor((sizes.length - 1) / 2)]!;
-  const numeric = attribute.split(INTERSECTION).some((name) => data.raw.get(name)?.every(isNumeric));
+  const numeric = attribute.split(INTERSECTION).some((part) => data.raw.get(attributeSpec(part).column)?.every(isNumeric));
   throw new ProvenantError(
     `the sensitive attribute "${attribute}" has ${byGroup.size} distinct values in ${data.rows} rows (${small} groups smaller than ${minGroupSize} rows, median group size ${median}): groups that small cannot be compared, and the four-fifths ratio would flag noise`,
     {
       file: data.file,
       hint: numeric
-        ? `Bin it: \`provenant fairness <run> --attribute ${attribute.split(INTERSECTION)[0]} --bins 4\` cuts it into 4 quantile bins, or log a binned column (e.g. an age band) with the predictions.`
+        ? `Bin it: \`provenant fairness <run> --attribute ${attribute.split(INTERSECTION)[0]} --bins 4\` cuts it into 4 quantile bins (in sensitive_attributes: "${attributeSpec(attribute.split(INTERSECTION)[0]!).column}:bins=4"), or log a binned column (e.g. an age band) with the predictions.`
         : 'Bin it: group its rare values (e.g. "other") into a column logged with the predictions, and check that column instead.',
       code: 'E_ATTRIBUTE',
     },

@@ -13,7 +13,7 @@ import { git, fs } from '../git/repo';
 import { readJournal, JOURNAL_PATH } from '../experiments/journal';
 import { loadPredictions, type PredictionData } from '../analysis/dataset';
 import { evaluate } from '../analysis/evaluate';
-import { fairness } from '../analysis/fairness';
+import { attributeSpec, fairness } from '../analysis/fairness';
 import { readRun, resolveRunId, runFile, RUNS_DIR } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
 import { describeError } from '../util/errors';
@@ -385,7 +385,7 @@ function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, t: T
   const warnings: string[] = [];
   const passes: string[] = [];
   for (const attribute of config.sensitiveAttributes) {
-    if (!data.raw.has(attribute)) {
+    if (!data.raw.has(attributeSpec(attribute).column)) {
       warnings.push(`"${attribute}" is not a column of the predictions`);
       continue;
     }
