@@ -372,7 +372,7 @@ def _column(values: Any, label: str) -> List[Any]:
     ndim = getattr(values, "ndim", None)
     if ndim is not None and ndim != 1:
         shape = getattr(values, "shape", None)
-        hint = " (for predict_proba output pass the positive class's column, e.g. proba[:, 1])" if ndim == 2 else ""
+        hint = " (for predict_proba output pass the positive class's column, e.g. proba[:, 1], or every class's as y_proba=proba, classes=model.classes_)" if ndim == 2 else ""
         raise ValueError("provenant: %s must be one-dimensional, got shape %s%s" % (label, shape, hint))
     tolist = getattr(values, "tolist", None)
     if callable(tolist):
@@ -463,9 +463,7 @@ def log_predictions(
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError("provenant: prediction set name %r must be letters, digits, '_', '.' or '-'" % (name,))
     if y_score is None and y_pred is None and y_proba is None:
-        raise ValueError("provenant: log_predictions needs y_score, y_pred or y_proba")
-    if y_score is not None and len(getattr(y_score, "shape", ())) == 2:
-        raise ValueError("provenant: y_score has one column per class; pass class probabilities as y_proba=model.predict_proba(X), classes=model.classes_")
+        raise ValueError("provenant: log_predictions needs y_score or y_pred (or both), or y_proba")
     truth = _column(y_true, "y_true")
     columns = [("y_true", truth)]  # type: List[Tuple[str, List[Any]]]
     if y_score is not None:
