@@ -566,7 +566,7 @@ export const isComparisonExtras: Guard<ComparisonExtras> = objectOf<ComparisonEx
     objectOf<RunEvaluation>({
       run: isRunId,
       set: isNullableString,
-      task: nullable(literal('classification', 'regression')),
+      task: nullable(literal('classification', 'multiclass', 'regression')),
       rows: isCount,
       metrics: recordOf(isEstimate),
       confusion: nullable(objectOf<NonNullable<RunEvaluation['confusion']>>({ tp: isCount, fp: isCount, tn: isCount, fn: isCount })),

@@ -12,6 +12,9 @@ import { makeRepo } from '../helpers/git';
 import { cli } from '../helpers/cli';
 import { requirePython } from '../helpers/python';
 import type { RunRecord } from '../../src/core/runs/types';
+import { comparisonExtras } from '../../src/core/runs/compareEvaluation';
+import { loadConfig } from '../../src/core/config/config';
+import { isComparisonExtras } from '../../src/shared/messages';
 import type { EvaluationResult, PermutationImportance, ShapleyExplanation } from '../../src/core/analysis/types';
 
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'noise'];
@@ -22,14 +25,14 @@ function python<T>(script: string, cwd: string): T {
   return JSON.parse(result.stdout) as T;
 }
 
-function workspace(config = ''): string {
+function workspace(config = '', labels = '[0, 1, 2]'): string {
   return makeRepo({
     'train.py': `import joblib, numpy as np, provenant
 from sklearn.linear_model import LogisticRegression
 rng = np.random.RandomState(0)
 centers = np.array([[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]])
-y = np.repeat([0, 1, 2], 100)
-X = np.hstack([centers[y] + rng.normal(scale=[0.4, 0.35, 0.5, 0.25], size=(300, 4)), rng.normal(size=(300, 1))])
+y = np.repeat(${labels}, 100)
+X = np.hstack([centers[np.repeat([0, 1, 2], 100)] + rng.normal(scale=[0.4, 0.35, 0.5, 0.25], size=(300, 4)), rng.normal(size=(300, 1))])
 order = rng.permutation(300)
 X, y = X[order], y[order]
 site = np.where(np.arange(300) % 2 == 0, "north", "south")
@@ -161,5 +164,32 @@ print(json.dumps({"p": float(model.predict_proba(X[3:4])[0, 1])}))`, root);
     } finally {
       writeFileSync(stored, original);
     }
+  });
+});
+
+describe('text class labels', () => {
+  test('are classes matched by label between the predictions and the model; the compare panel accepts the evaluation', () => {
+    const root = workspace('', '["setosa", "versicolor", "virginica"]');
+    const r = train(root);
+    const ev = json<EvaluationResult>(root, ['eval', r.id, '--resamples', '0']);
+    assert.equal(ev.task, 'multiclass');
+    assert.deepEqual(ev.classes, ['setosa', 'versicolor', 'virginica']);
+    const ref = python<{ accuracy: number; baseline: number }>(`
+import csv, json, joblib, numpy as np
+from sklearn import metrics as M
+run = ".provenant/runs/${r.id}"
+model = joblib.load(run + "/artifacts/model.joblib")
+rows = list(csv.DictReader(open(run + "/predictions.csv")))
+X = np.array([[float(r[f]) for f in ${JSON.stringify(FEATURES)}] for r in rows])
+y = [r["y_true"] for r in rows]
+print(json.dumps({"accuracy": M.accuracy_score(y, [r["y_pred"] for r in rows]), "baseline": -M.log_loss(y, model.predict_proba(X), labels=model.classes_)}))`, root);
+    assert.ok(Math.abs(ev.metrics.accuracy!.value - ref.accuracy) < 1e-12);
+    const out = cli(root, ['explain', r.id, '--method', 'permutation', '--repeats', '2']);
+    assert.equal(out.status, 0, out.stderr);
+    const baseline = Number(/baseline (-?[0-9.]+)/.exec(out.stdout)![1]);
+    assert.ok(Math.abs(baseline - ref.baseline) < 1e-3, `baseline ${baseline} vs ${ref.baseline}`);
+    const extras = comparisonExtras(root, [r], loadConfig(root), { bootstrap: { resamples: 20 } });
+    assert.equal(extras.evaluations[0]!.task, 'multiclass');
+    assert.ok(isComparisonExtras(extras), 'the compare panel message guard accepts a multiclass run');
   });
 });
