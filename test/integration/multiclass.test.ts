@@ -15,6 +15,8 @@ import type { RunRecord } from '../../src/core/runs/types';
 import { comparisonExtras } from '../../src/core/runs/compareEvaluation';
 import { loadConfig } from '../../src/core/config/config';
 import { isComparisonExtras } from '../../src/shared/messages';
+import { gatherReport } from '../../src/core/packet/report';
+import { reportHtml } from '../../src/core/packet/reportView';
 import type { EvaluationResult, PermutationImportance, ShapleyExplanation } from '../../src/core/analysis/types';
 
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'noise'];
@@ -168,7 +170,7 @@ print(json.dumps({"p": float(model.predict_proba(X[3:4])[0, 1])}))`, root);
 });
 
 describe('text class labels', () => {
-  test('are classes matched by label between the predictions and the model; the compare panel accepts the evaluation', () => {
+  test('are classes matched by label between the predictions and the model; the compare panel and the audit report show the evaluation', async () => {
     const root = workspace('', '["setosa", "versicolor", "virginica"]');
     const r = train(root);
     const ev = json<EvaluationResult>(root, ['eval', r.id, '--resamples', '0']);
@@ -191,5 +193,9 @@ print(json.dumps({"accuracy": M.accuracy_score(y, [r["y_pred"] for r in rows]), 
     const extras = comparisonExtras(root, [r], loadConfig(root), { bootstrap: { resamples: 20 } });
     assert.equal(extras.evaluations[0]!.task, 'multiclass');
     assert.ok(isComparisonExtras(extras), 'the compare panel message guard accepts a multiclass run');
+    const html = reportHtml(await gatherReport(root, r.id));
+    assert.match(html, /Confusion matrix \(rows: true class, columns: predicted class\)/);
+    for (const c of ['setosa', 'versicolor', 'virginica']) assert.match(html, new RegExp(`Actual ${c}`));
+    assert.match(html, /f1_macro/);
   });
 });

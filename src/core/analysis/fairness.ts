@@ -91,20 +91,21 @@ export function groupLabels(data: PredictionData, attribute: string, binsOption?
   return Array.from({ length: data.rows }, (_, i) => columns.map((c) => c[i]!).join(INTERSECTION));
 }
 
-/** Refuses an attribute whose groups are mostly too small to compare (a continuous column): bin it. */
+/** Refuses a single attribute whose groups are mostly too small to compare (a continuous column): bin it. */
 function checkUsable(data: PredictionData, attribute: string, byGroup: Map<string, Int32Array>, minGroupSize: number): void {
   if (byGroup.size <= MAX_GROUPS) return;
   const sizes = [...byGroup.values()].map((g) => g.length).sort((a, b) => a - b);
   const small = sizes.filter((n) => n < minGroupSize).length;
   if (small * 2 <= sizes.length) return;
   const median = sizes[Math.floor((sizes.length - 1) / 2)]!;
-  const numeric = attribute.split(INTERSECTION).some((part) => data.raw.get(attributeSpec(part).column)?.every(isNumeric));
+  const column = attributeSpec(attribute).column;
+  const numeric = data.raw.get(column)?.every(isNumeric) ?? false;
   throw new ProvenantError(
     `the sensitive attribute "${attribute}" has ${byGroup.size} distinct values in ${data.rows} rows (${small} groups smaller than ${minGroupSize} rows, median group size ${median}): groups that small cannot be compared, and the four-fifths ratio would flag noise`,
     {
       file: data.file,
       hint: numeric
-        ? `Bin it: \`provenant fairness <run> --attribute ${attribute.split(INTERSECTION)[0]} --bins 4\` cuts it into 4 quantile bins (in sensitive_attributes: "${attributeSpec(attribute.split(INTERSECTION)[0]!).column}:bins=4"), or log a binned column (e.g. an age band) with the predictions.`
+        ? `Bin it: \`provenant fairness <run> --attribute ${column} --bins 4\` cuts it into 4 quantile bins (in sensitive_attributes: "${column}:bins=4"), or log a binned column (e.g. an age band) with the predictions.`
         : 'Bin it: group its rare values (e.g. "other") into a column logged with the predictions, and check that column instead.',
       code: 'E_ATTRIBUTE',
     },
@@ -197,8 +198,9 @@ export function fairness(data: PredictionData, attribute: string, options: Fairn
   if (options.bins !== undefined && !(Number.isSafeInteger(options.bins) && options.bins >= 2)) throw new ProvenantError(`--bins must be an integer ≥ 2, got ${options.bins}`, { code: 'E_USAGE' });
   const y = data.yTrue;
   const d = decisions(data, threshold);
+  // Each attribute on its own must be a grouping; an intersection of usable ones may be small.
+  for (const part of attribute.split(INTERSECTION)) checkUsable(data, part, rowsByGroup(groupLabels(data, part, options.bins)), minGroupSize);
   const byGroup = rowsByGroup(groupLabels(data, attribute, options.bins));
-  checkUsable(data, attribute, byGroup, minGroupSize);
   const names = [...byGroup.keys()];
   const groupRates = names.map((g) => rates(y, d, byGroup.get(g)!));
   const overall = rates(y, d, m.allRows(data.rows));

@@ -265,6 +265,9 @@ export function renderReport(r: PacketReport): ReportNode {
           ),
           table(['Metric', 'Value [interval]'], Object.entries(ev.metrics).map(([k, e]) => [k, est(e)])),
           ev.confusion ? el('div', null, el('h3', null, 'Confusion matrix'), table(['', 'Predicted positive', 'Predicted negative'], [[el('strong', null, 'Actual positive'), String(ev.confusion.tp), String(ev.confusion.fn)], [el('strong', null, 'Actual negative'), String(ev.confusion.fp), String(ev.confusion.tn)]], 'confusion')) : null,
+          ev.classes && ev.confusionMatrix
+            ? el('div', null, el('h3', null, 'Confusion matrix (rows: true class, columns: predicted class)'), table(['', ...ev.classes.map((c) => `Predicted ${c}`)], ev.confusionMatrix.map((row, k) => [el('strong', null, `Actual ${ev.classes![k]}`), ...row.map(String)]), 'confusion'))
+            : null,
           ev.warnings.length ? el('ul', { class: 'warnings' }, ev.warnings.map((w) => el('li', null, w))) : null,
         ]
       : el('p', { class: 'note' }, 'No evaluation is stored for this run.'),
