@@ -372,7 +372,7 @@ def _column(values: Any, label: str) -> List[Any]:
     ndim = getattr(values, "ndim", None)
     if ndim is not None and ndim != 1:
         shape = getattr(values, "shape", None)
-        hint = " (for predict_proba output pass the positive class's column, e.g. proba[:, 1])" if ndim == 2 else ""
+        hint = " (for predict_proba output pass the positive class's column, e.g. proba[:, 1], or every class's as y_proba=proba, classes=model.classes_)" if ndim == 2 else ""
         raise ValueError("provenant: %s must be one-dimensional, got shape %s%s" % (label, shape, hint))
     tolist = getattr(values, "tolist", None)
     if callable(tolist):
@@ -450,20 +450,30 @@ def log_predictions(
     features: Any = None,
     name: str = "holdout",
     feature_names: Optional[Sequence[str]] = None,
+    y_proba: Any = None,
+    classes: Optional[Sequence[Any]] = None,
 ) -> Dict[str, Any]:
     """Writes a prediction set as CSV (``predictions.csv`` for "holdout", else
     ``predictions.<name>.csv``) with columns y_true, y_score and/or y_pred, then the features,
-    and describes it in ``predictions.json``. Returns that description."""
+    and describes it in ``predictions.json``. Returns that description.
+
+    For a classifier with several classes, ``y_proba`` is ``model.predict_proba(X)`` (one column
+    per class) and ``classes`` its ``model.classes_`` (default: the sorted labels of y_true and
+    y_pred); they become columns ``proba_<class>``."""
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError("provenant: prediction set name %r must be letters, digits, '_', '.' or '-'" % (name,))
-    if y_score is None and y_pred is None:
-        raise ValueError("provenant: log_predictions needs y_score or y_pred (or both)")
+    if y_score is None and y_pred is None and y_proba is None:
+        raise ValueError("provenant: log_predictions needs y_score or y_pred (or both), or y_proba")
     truth = _column(y_true, "y_true")
     columns = [("y_true", truth)]  # type: List[Tuple[str, List[Any]]]
     if y_score is not None:
         columns.append(("y_score", _column(y_score, "y_score")))
     if y_pred is not None:
         columns.append(("y_pred", _column(y_pred, "y_pred")))
+    proba_meta = None
+    if y_proba is not None:
+        proba_meta = _proba_columns(y_proba, classes, truth, columns[-1][1] if y_pred is not None else [])
+        columns.extend(proba_meta.pop("_columns"))
     feature_cols = _feature_columns(features, feature_names)
     reserved = set(name for name, _ in columns)
     seen = set()  # type: set
@@ -489,6 +499,8 @@ def log_predictions(
         "y_pred": "y_pred" if y_pred is not None else None,
         "features": [col for col, _ in feature_cols],
     }
+    if proba_meta is not None:
+        meta["y_proba"] = proba_meta
     directory = run_dir()
     if directory is None:
         return meta
@@ -507,6 +519,23 @@ def log_predictions(
         index[name] = meta
         _write_json(index_path, index)
     return meta
+
+
+def _proba_columns(y_proba: Any, classes: Optional[Sequence[Any]], truth: List[Any], predicted: List[Any]) -> Dict[str, Any]:
+    """Columns ``proba_<class>`` of class probabilities, and their description."""
+    rows = [list(r) for r in (y_proba.tolist() if hasattr(y_proba, "tolist") else y_proba)]
+    if not rows or any(len(r) != len(rows[0]) for r in rows):
+        raise ValueError("provenant: y_proba must be a table with one column per class (model.predict_proba(X))")
+    if classes is None:
+        labels = sorted(set(truth) | set(predicted), key=lambda v: (not isinstance(v, (int, float)), v if isinstance(v, (int, float)) else str(v)))
+    else:
+        labels = [c.item() if hasattr(c, "item") else c for c in (classes.tolist() if hasattr(classes, "tolist") else classes)]
+    if len(labels) != len(rows[0]):
+        raise ValueError("provenant: y_proba has %d columns but there are %d classes (%s); pass classes=model.classes_" % (len(rows[0]), len(labels), ", ".join(str(c) for c in labels)))
+    names = ["proba_%s" % (_cell(c),) for c in labels]
+    if len(set(names)) != len(names):
+        raise ValueError("provenant: two classes give the same column name: %s" % ", ".join(names))
+    return {"classes": [_cell(c) for c in labels], "columns": names, "_columns": [(name, [r[k] for r in rows]) for k, name in enumerate(names)]}
 
 
 # --------------------------------------------------------------------------- artifacts

@@ -254,6 +254,7 @@ const isPredictionSet: Guard<PredictionSet> = objectOf<PredictionSet>({
   yScore: nullable(isString),
   yPred: nullable(isString),
   features: arrayOf(isString),
+  yProba: optional(objectOf<NonNullable<PredictionSet['yProba']>>({ classes: arrayOf(isString), columns: arrayOf(isString) })),
 });
 
 export const isRunRecord: Guard<RunRecord> = objectOf<RunRecord>({
@@ -344,7 +345,7 @@ const isBootstrap: Guard<BootstrapSettings> = objectOf<BootstrapSettings>({ resa
 export const isEvaluationResult: Guard<EvaluationResult> = objectOf<EvaluationResult>({
   run: isString,
   set: isString,
-  task: literal('classification', 'regression'),
+  task: literal('classification', 'multiclass', 'regression'),
   rows: isCount,
   threshold: isNum,
   positiveRate: isNum,
@@ -354,6 +355,9 @@ export const isEvaluationResult: Guard<EvaluationResult> = objectOf<EvaluationRe
   residuals: nullable(objectOf<NonNullable<EvaluationResult['residuals']>>({ mean: isNumber, std: isNumber, min: isNumber, max: isNumber })),
   bootstrap: isBootstrap,
   warnings: arrayOf(isString),
+  classes: optional(arrayOf(isString)),
+  confusionMatrix: optional(arrayOf(arrayOf(isCount))),
+  perClass: optional(arrayOf(objectOf<NonNullable<EvaluationResult['perClass']>[number]>({ class: isString, precision: isNumber, recall: isNumber, f1: isNumber, support: isCount, share: isNumber }))),
 });
 
 const isGroupMetrics: Guard<GroupMetrics> = objectOf<GroupMetrics>({
@@ -387,7 +391,7 @@ export const isFairnessResult: Guard<FairnessResult> = objectOf<FairnessResult>(
   disparateImpact: isNum as Guard<number>,
   aif360EqualOpportunityDifference: isNum,
   averageOddsDifference: isNum,
-  fourFifths: objectOf<FourFifths>({ pass: isBoolean, ratio: isNum as Guard<number>, interval: isPair, flagged: arrayOf(isString), smallGroups: arrayOf(isString), minGroupSize: isCount }),
+  fourFifths: objectOf<FourFifths>({ pass: isBoolean, ratio: isNum as Guard<number>, interval: isPair, flagged: arrayOf(isString), smallGroups: arrayOf(isString), minGroupSize: isCount, threshold: optional(isNumber) }),
   bootstrap: isBootstrap,
   warnings: arrayOf(isString),
 });
@@ -454,6 +458,8 @@ export type AnalysisPanelHostMessage =
       table: AnalysisRowTable;
       /** Why a part is missing (e.g. no sensitive attributes configured). */
       notes: string[];
+      /** The four-fifths threshold in force (config `checks.four_fifths`). */
+      fourFifths?: number;
     }
   | { type: 'progress'; task: AnalysisTask; done: number; total: number; label: string }
   | { type: 'importance'; result: PermutationImportance[]; note: string }
@@ -480,6 +486,7 @@ export const isAnalysisPanelHostMessage: Guard<AnalysisPanelHostMessage> = messa
     explorers: arrayOf(isThresholdExplorer),
     table: isRowTable,
     notes: arrayOf(isString),
+    fourFifths: optional(isNumber),
   },
   progress: { task: isTask, done: isCount, total: isCount, label: isString },
   importance: { result: arrayOf(isImportance), note: isString },
@@ -559,7 +566,7 @@ export const isComparisonExtras: Guard<ComparisonExtras> = objectOf<ComparisonEx
     objectOf<RunEvaluation>({
       run: isRunId,
       set: isNullableString,
-      task: nullable(literal('classification', 'regression')),
+      task: nullable(literal('classification', 'multiclass', 'regression')),
       rows: isCount,
       metrics: recordOf(isEstimate),
       confusion: nullable(objectOf<NonNullable<RunEvaluation['confusion']>>({ tp: isCount, fp: isCount, tn: isCount, fn: isCount })),

@@ -104,6 +104,39 @@ describe('analysis panel (Chromium)', () => {
     await harness?.close();
   });
 
+  it('shows a 3-class evaluation: the metrics, the confusion matrix and each class; fairness explains its refusal', async () => {
+    const rng = new Random(5);
+    const n = 300;
+    const k = 3;
+    const y = Float64Array.from({ length: n }, (_, i) => i % k);
+    const proba = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const w = [0, 1, 2].map((c) => rng.next() + (c === y[i] ? 0.45 : 0));
+      const total = w.reduce((a, b) => a + b, 0);
+      w.forEach((v, c) => (proba[i * k + c] = v / total));
+    }
+    const pred = Float64Array.from({ length: n }, (_, i) => [0, 1, 2].reduce((best, c) => (proba[i * k + c]! > proba[i * k + best]! ? c : best), 0));
+    const d: PredictionData = { ...dataset(), rows: n, task: 'multiclass', yTrue: y, yPred: pred, yScore: null, classes: ['setosa', 'versicolor', 'virginica'], yProba: proba };
+    const evaluation = evaluate(d, { bootstrap: { resamples: 50 } });
+    const message: AnalysisPanelHostMessage = { ...(init() as Extract<AnalysisPanelHostMessage, { type: 'init' }>), evaluation, fairness: [], explorers: [], notes: ['Fairness: the target "species" has 3 classes (setosa, versicolor, virginica): which one is the favourable decision? Set positive_label.'] };
+    assert.ok(isAnalysisPanelHostMessage(message));
+    const panel = await harness.open('analysis', { theme: 'light', viewport: { width: 1100, height: 900 } });
+    await panel.waitForPosted('ready');
+    await panel.post(message);
+    await panel.page.waitForSelector('table.confusion-matrix');
+    const cells = await panel.page.$$eval('table.confusion-matrix tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.deepEqual(cells.map((r) => r.slice(1, 4).map(Number)), evaluation.confusionMatrix, 'the matrix as computed');
+    assert.deepEqual(cells.map((r) => r[0]), ['setosa', 'versicolor', 'virginica']);
+    const metrics = (await panel.page.textContent('#evaluation table.metrics')) ?? '';
+    for (const name of ['f1_macro', 'roc_auc_ovr', 'log_loss']) assert.match(metrics, new RegExp(name));
+    assert.match((await panel.page.textContent('#evaluation')) ?? '', /multiclass/);
+    assert.equal(await panel.page.locator('table.per-class tbody tr').count(), 3);
+    assert.match((await panel.page.textContent('ul.notes')) ?? '', /positive_label/);
+    await panel.screenshot('analysis-multiclass-light');
+    await assertClean(panel);
+    await panel.close();
+  });
+
   it('shows evaluation and fairness; the threshold slider moves the rates; per-group thresholds close the gap', async () => {
     const panel = await harness.open('analysis', { theme: 'dark', viewport: { width: 1200, height: 1000 } });
     await panel.waitForPosted('ready');

@@ -210,7 +210,29 @@ function renderEvaluation(ev: EvaluationResult | null): HTMLElement {
     warnings(ev.warnings),
     table('Metrics', ['Metric', 'Value', 'Interval'], rows, 'metrics'),
     c ? h('p', {}, `Confusion matrix: TP ${c.tp} · FP ${c.fp} · FN ${c.fn} · TN ${c.tn}`) : null,
+    ...renderClasses(ev),
   );
+}
+
+/** Multiclass: the confusion matrix (rows true, columns predicted) and each class's scores. */
+function renderClasses(ev: EvaluationResult): Child[] {
+  const classes = ev.classes;
+  if (!classes || !ev.confusionMatrix) return [];
+  const matrix = ev.confusionMatrix;
+  const rowTotals = matrix.map((row) => row.reduce((a, b) => a + b, 0));
+  return [
+    h('h3', {}, 'Confusion matrix'),
+    h('p', { className: 'muted' }, 'Rows: true class; columns: predicted class. The diagonal holds the rows classified right.'),
+    table(
+      'Confusion matrix',
+      ['True \\ predicted', ...classes, 'Total'],
+      matrix.map((row, k) => [h('strong', {}, classes[k]!), ...row.map((v, j) => h('span', { className: j === k ? 'num diagonal' : 'num' }, String(v))), h('span', { className: 'num muted' }, String(rowTotals[k]))]),
+      'confusion-matrix',
+    ),
+    ev.perClass
+      ? table('By class', ['Class', 'Precision', 'Recall', 'F1', 'Support'], ev.perClass.map((c) => [c.class, fmt(c.precision), fmt(c.recall), fmt(c.f1), `${c.support} (${fmt(c.share * 100, 1)}%)`]), 'per-class')
+      : null,
+  ];
 }
 
 function renderFairness(list: FairnessResult[]): HTMLElement {
@@ -231,7 +253,7 @@ function renderFairness(list: FairnessResult[]): HTMLElement {
         'dl',
         { className: 'facts' },
         h('dt', {}, 'Four-fifths rule'),
-        h('dd', { className: 'four-fifths' }, verdict, ` — lowest/highest selection rate ${fmt(ff.ratio)}${ff.interval ? ` (interval ${fmt(ff.interval[0])}–${fmt(ff.interval[1])})` : ''}`),
+        h('dd', { className: 'four-fifths' }, verdict, ` — lowest/highest selection rate ${fmt(ff.ratio)}${ff.interval ? ` (interval ${fmt(ff.interval[0])}–${fmt(ff.interval[1])})` : ''}, threshold ${ff.threshold ?? 0.8}`),
         h('dt', {}, `Disparate impact (${f.unprivileged} / ${f.privileged})`),
         h('dd', { className: 'disparate-impact' }, fmt(f.disparateImpact)),
         h('dt', {}, 'Statistical parity difference'),
@@ -327,7 +349,7 @@ function renderExplorer(explorers: ThresholdExplorer[]): HTMLElement {
 
   function update(): void {
     const thresholds = ui.perGroup ? Object.fromEntries(e.groups.map((g) => [g.group, ui.groupThresholds[g.group] ?? ui.shared])) : ui.shared;
-    const s = summarizeAt(e, thresholds, ui.shared);
+    const s = summarizeAt(e, thresholds, ui.shared, model?.init.fourFifths ?? 0.8);
     summary.replaceChildren(
       ...present(
       table('Rates at the chosen thresholds', ['Group', 'Threshold', 'Selection rate', 'TPR', 'FPR'], s.groups.map((g) => [g.group, g.threshold.toFixed(2), fmt(g.selectionRate), fmt(g.tpr), fmt(g.fpr)]), 'explorer-table'),
@@ -337,7 +359,7 @@ function renderExplorer(explorers: ThresholdExplorer[]): HTMLElement {
         'Disparate impact (lowest/highest selection rate) ',
         h('strong', { className: s.fourFifthsPass ? 'pass' : 'fail', id: 'explorer-di' }, fmt(s.disparateImpact)),
         s.fourFifthsPass ? ' meets' : ' fails',
-        ' the four-fifths rule; equal opportunity difference (TPR gap) ',
+        ` the four-fifths rule (threshold ${model?.init.fourFifths ?? 0.8}); equal opportunity difference (TPR gap) `,
         h('strong', { id: 'explorer-eo' }, fmt(s.equalOpportunityDifference)),
         '; equalized odds difference ',
         h('strong', {}, fmt(s.equalizedOddsDifference)),

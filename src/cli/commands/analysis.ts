@@ -25,6 +25,14 @@ function printEvaluation(r: EvaluationResult, file: string): void {
   print(`Evaluation of run ${r.run} (${r.set}, ${r.rows} rows, ${r.task}${r.threshold !== null ? `, threshold ${r.threshold}` : ''})`);
   print(table(['METRIC', `VALUE  [${Math.round(r.bootstrap.level * 100)}% interval]`], Object.entries(r.metrics).map(([k, e]) => [k, est(e)])));
   if (r.confusion) print(`\nConfusion matrix: TP ${r.confusion.tp}  FP ${r.confusion.fp}  FN ${r.confusion.fn}  TN ${r.confusion.tn}`);
+  if (r.classes && r.confusionMatrix) {
+    print('\nConfusion matrix (rows: true class, columns: predicted class)');
+    print(table(['TRUE \\ PREDICTED', ...r.classes], r.confusionMatrix.map((row, k) => [r.classes![k]!, ...row.map(String)])));
+  }
+  if (r.perClass) {
+    print('\nBy class (one vs rest)');
+    print(table(['CLASS', 'PRECISION', 'RECALL', 'F1', 'SUPPORT'], r.perClass.map((c) => [c.class, formatNumber(c.precision), formatNumber(c.recall), formatNumber(c.f1), String(c.support)])));
+  }
   if (r.residuals) print(`\nResiduals: mean ${formatNumber(r.residuals.mean)}, std ${formatNumber(r.residuals.std)}, min ${formatNumber(r.residuals.min)}, max ${formatNumber(r.residuals.max)}`);
   print(`\nIntervals: ${r.bootstrap.resamples} bootstrap resamples over rows, seed ${r.bootstrap.seed}. Stored in ${file}`);
   for (const w of r.warnings) print(`warning: ${w}`);
@@ -42,7 +50,7 @@ function printFairness(r: FairnessResult): void {
   print(`  equal opportunity difference ${rate(r.equalOpportunityDifference)}, equalized odds difference ${rate(r.equalizedOddsDifference)}`);
   print(`  ${r.unprivileged} vs ${r.privileged}: statistical parity difference ${rate(r.statisticalParityDifference)}, disparate impact ${rate(r.disparateImpact)}, average odds difference ${rate(r.averageOddsDifference)}`);
   const ff = r.fourFifths;
-  print(`  four-fifths rule: ${ff.pass ? 'pass' : 'FAIL'} (ratio ${rate(ff.ratio)}${ff.interval ? `, interval ${rate(ff.interval[0])}–${rate(ff.interval[1])}` : ''})`);
+  print(`  four-fifths rule: ${ff.pass ? 'pass' : 'FAIL'} (ratio ${rate(ff.ratio)}${ff.interval ? `, interval ${rate(ff.interval[0])}–${rate(ff.interval[1])}` : ''}; fails below ${ff.threshold ?? 0.8}${ff.flagged.length ? `; flagged: ${ff.flagged.join(', ')}` : ''})`);
   for (const w of r.warnings) print(`  warning: ${w}`);
 }
 
@@ -86,15 +94,16 @@ export function registerAnalysisCommands(program: Command): void {
     .option('--threshold <t>', 'decision threshold on y_score', num('--threshold', 0, 1), 0.5)
     .option('--privileged <attribute=group>', "AIF360's privileged group (repeatable; default: the group selected most)", collect)
     .option('--min-group-size <n>', 'warn for smaller groups (default: checks.min_group_size, else 30)', num('--min-group-size', 1, 1e9, true))
+    .option('--bins <n>', 'cut numeric attributes (with more distinct values) into n quantile bins, labelled by interval', num('--bins', 2, 1000, true))
     .option('--resamples <n>', 'bootstrap resamples', num('--resamples', 0, 1e6, true), 1000)
     .option('--seed <n>', 'bootstrap seed', num('--seed', 0, 2 ** 32 - 1, true), 0)
     .option('--explorer', 'print the threshold explorer (per-group rates for thresholds 0…1) instead')
     .option('--set <name>', 'prediction set (default: holdout)')
     .option('--json', 'machine-readable output')
-    .action((query: string, opts: { attribute?: string[]; intersections?: boolean; threshold: number; privileged?: string[]; minGroupSize?: number; resamples: number; seed: number; explorer?: boolean; set?: string; json?: boolean }) => {
+    .action((query: string, opts: { attribute?: string[]; intersections?: boolean; threshold: number; privileged?: string[]; minGroupSize?: number; bins?: number; resamples: number; seed: number; explorer?: boolean; set?: string; json?: boolean }) => {
       const root = workspace();
       const id = resolveRunId(root, query);
-      const selection = { ...(opts.attribute ? { attributes: opts.attribute } : {}), intersections: !!opts.intersections };
+      const selection = { ...(opts.attribute ? { attributes: opts.attribute } : {}), intersections: !!opts.intersections, ...(opts.bins ? { bins: opts.bins } : {}) };
       if (opts.explorer) {
         const explorers = explorerOfRun(openRun(root, id, opts.set ? { set: opts.set } : {}), selection);
         if (opts.json) return json(explorers.length === 1 ? explorers[0] : explorers);
@@ -139,6 +148,7 @@ export function registerAnalysisCommands(program: Command): void {
     .addOption(new Option('--algorithm <name>', 'Shapley algorithm').choices(['auto', 'exact', 'permutation']).default('auto'))
     .option('--background <n>', 'background rows (shapley)', num('--background', 1, 1e6, true), 100)
     .option('--max-evals <n>', 'coalitions per row for the permutation estimator (shapley)', num('--max-evals', 3, 1e7, true), 500)
+    .option('--class <label>', "class whose probability is explained, for a target with several classes (pdp, shapley; default: the last class)")
     .option('--seed <n>', 'seed of shuffles, samples and background', num('--seed', 0, 2 ** 32 - 1, true), 0)
     .option('--python <interpreter>', 'interpreter of the default predictor (default: python of config.yaml)')
     .option('--timeout <seconds>', 'give up on a predictor that answers nothing for this long', num('--timeout', 1, 86400), 120)
@@ -170,9 +180,10 @@ export function registerAnalysisCommands(program: Command): void {
             return footer(stored);
           }
           if (opts.method === 'pdp') {
-            const stored = await session.explain('pdp', { gridResolution: opts.gridResolution as number, maxIceRows: opts.maxIce as number, seed: opts.seed as number, ...(opts.features ? { features: opts.features as string[] } : {}) }, { signal });
+            const stored = await session.explain('pdp', { gridResolution: opts.gridResolution as number, maxIceRows: opts.maxIce as number, seed: opts.seed as number, ...(opts.features ? { features: opts.features as string[] } : {}), ...(opts.class !== undefined ? { class: opts.class as string } : {}) }, { signal });
             if (progress) process.stderr.write('\n');
             if (opts.json) return json(stored.result);
+            if (stored.settings.class !== undefined) print(`Probability of class ${stored.settings.class}:`);
             for (const pd of stored.result as PartialDependence[]) {
               const lo = Math.min(...pd.average);
               const hi = Math.max(...pd.average);
@@ -182,9 +193,10 @@ export function registerAnalysisCommands(program: Command): void {
           }
           if (!opts.rows) throw new ProvenantError('--method shapley needs --rows (e.g. --rows 0,12)', { code: 'E_USAGE' });
           const rows = (opts.rows as string[]).map((r) => num('--rows', 0, 1e9, true)(r));
-          const stored = await session.explain('shapley', { rows, algorithm: opts.algorithm as 'auto', backgroundSize: opts.background as number, maxEvals: opts.maxEvals as number, seed: opts.seed as number }, { signal });
+          const stored = await session.explain('shapley', { rows, algorithm: opts.algorithm as 'auto', backgroundSize: opts.background as number, maxEvals: opts.maxEvals as number, seed: opts.seed as number, ...(opts.class !== undefined ? { class: opts.class as string } : {}) }, { signal });
           if (progress) process.stderr.write('\n');
           if (opts.json) return json(stored.result);
+          if (stored.settings.class !== undefined) print(`Probability of class ${stored.settings.class}:`);
           for (const e of stored.result as ShapleyExplanation[]) {
             print(`Row ${e.row}: base value ${formatNumber(e.baseValue)} → prediction ${formatNumber(e.prediction)}`);
             print(table(['FEATURE', 'VALUE', 'SHAPLEY'], Object.entries(e.values).sort(([, a], [, b]) => Math.abs(b) - Math.abs(a)).map(([f, v]) => [f, String(e.features[f]), formatNumber(v)])));

@@ -26,12 +26,16 @@ export interface PredictionData {
   file: string;
   rows: number;
   task: Task;
-  /** 0/1 for classification, the values for regression. */
+  /** 0/1 for classification, the class index (into `classes`) for multiclass, the values for regression. */
   yTrue: Float64Array;
   /** Scores (probability of the positive class, or the regression prediction), or null. */
   yScore: Float64Array | null;
-  /** Decisions as logged (0/1 for classification), or null. */
+  /** Decisions as logged (0/1 for classification, class index for multiclass; from y_proba's most likely class when only it is logged), or null. */
   yPred: Float64Array | null;
+  /** Multiclass: the class labels in order (numeric order for numbers, else text order). */
+  classes?: string[];
+  /** Multiclass: class probabilities, rows × classes row-major in `classes` order, or null. */
+  yProba?: Float64Array | null;
   /** Every column of the CSV as text (features and groups alike), by name. */
   raw: Map<string, string[]>;
   /** Model inputs, in the model's order. */
@@ -72,6 +76,13 @@ export function predictionSet(run: RunRecord, name?: string): PredictionSet {
   }
   return set;
 }
+
+/**
+ * Most distinct values an integer-valued target may have and still be taken as class labels
+ * (with three or more, and no fractional prediction logged): above it, a numeric target is a
+ * regression target.
+ */
+export const MAX_CLASSES = 20;
 
 function isNumeric(text: string): boolean {
   return text.trim() !== '' && Number.isFinite(Number(text));
@@ -134,27 +145,25 @@ export function loadPredictions(root: string, run: RunRecord, config: ProvenantC
 
   const truthText = column(set.yTrue, 'target');
   const distinct = new Set(truthText);
-  const classification = config.positiveLabel !== undefined || distinct.size <= 2 || !truthText.every(isNumeric);
+  const task = targetTask(set, truthText, raw, config);
   let yTrue: Float64Array;
-  if (classification) {
-    if (distinct.size > 2) {
-      throw new ProvenantError(`the target column "${set.yTrue}" has ${distinct.size} distinct values; fairness and evaluation handle a binary target (positive label vs the rest) or a numeric regression target`, {
-        file: display,
-        hint: config.positiveLabel === undefined ? 'For a numeric target this is regression; for classes set positive_label in .provenant/config.yaml.' : undefined,
-        code: 'E_TARGET',
-      });
-    }
+  let yScore: Float64Array | null = null;
+  let yPred: Float64Array | null = null;
+  let classes: string[] | undefined;
+  let yProba: Float64Array | null = null;
+  if (task === 'multiclass') {
+    ({ classes, yTrue, yPred, yProba } = multiclassColumns(set, truthText, column, numbers, display));
+  } else if (task === 'classification') {
     yTrue = Float64Array.from(truthText, (v) => (labelIsPositive(v, config.positiveLabel) ? 1 : 0));
     if (config.positiveLabel === undefined && ![...distinct].every((v) => isNumeric(v) && (Number(v) === 0 || Number(v) === 1))) {
       throw new ProvenantError(`the target column "${set.yTrue}" holds ${[...distinct].map((v) => JSON.stringify(v)).join(' and ')}: which one is the positive class?`, { file: display, hint: 'Set positive_label in .provenant/config.yaml.', code: 'E_TARGET' });
     }
+    yScore = set.yScore ? numbers(set.yScore, 'score') : null;
+    if (set.yPred) yPred = Float64Array.from(column(set.yPred, 'prediction'), (v) => (labelIsPositive(v, config.positiveLabel) ? 1 : 0));
   } else {
     yTrue = numbers(set.yTrue, 'target');
-  }
-  const yScore = set.yScore ? numbers(set.yScore, 'score') : null;
-  let yPred: Float64Array | null = null;
-  if (set.yPred) {
-    yPred = classification ? Float64Array.from(column(set.yPred, 'prediction'), (v) => (labelIsPositive(v, config.positiveLabel) ? 1 : 0)) : numbers(set.yPred, 'prediction');
+    yScore = set.yScore ? numbers(set.yScore, 'score') : null;
+    if (set.yPred) yPred = numbers(set.yPred, 'prediction');
   }
 
   const { names, source } = options.features ? { names: options.features, source: 'given' } : modelFeatureNames(run, set, config);
@@ -165,5 +174,82 @@ export function loadPredictions(root: string, run: RunRecord, config: ProvenantC
     const index = new Map(categories.map((c, i) => [c, i]));
     return { name, kind: 'categorical', values: Float64Array.from(values, (v) => index.get(v)!), categories };
   });
-  return { runId: run.id, set, file: display, rows, task: classification ? 'classification' : 'regression', yTrue, yScore, yPred, raw, features, featureSource: source };
+  return { runId: run.id, set, file: display, rows, task, yTrue, yScore, yPred, ...(classes ? { classes, yProba } : {}), raw, features, featureSource: source };
+}
+
+const isInteger = (text: string) => isNumeric(text) && Number.isInteger(Number(text));
+
+/**
+ * The task a target calls for:
+ * - `positive_label` set: binary classification, that label against the rest;
+ * - two distinct values: binary classification;
+ * - labels that are not numbers, or class probabilities logged (`y_proba`): multiclass;
+ * - whole numbers with at most MAX_CLASSES distinct values, and no fractional y_pred or y_score:
+ *   multiclass;
+ * - otherwise (fractions, or many distinct whole numbers): regression.
+ */
+export function targetTask(set: PredictionSet, truth: string[], raw: Map<string, string[]>, config: ProvenantConfig): Task {
+  const distinct = new Set(truth);
+  if (config.positiveLabel !== undefined || distinct.size <= 2) return 'classification';
+  if (set.yProba || !truth.every(isNumeric)) return 'multiclass';
+  if (!truth.every(isInteger) || distinct.size > MAX_CLASSES) return 'regression';
+  const fractional = [set.yPred, set.yScore].some((name) => name !== null && (raw.get(name) ?? []).some((v) => !isInteger(v)));
+  return fractional ? 'regression' : 'multiclass';
+}
+
+/** Class order: numeric when every label is a number, else text order (as numpy's unique sorts them). */
+function sortLabels(labels: Iterable<string>): string[] {
+  const list = [...new Set(labels)];
+  return list.every(isNumeric) ? list.sort((a, b) => Number(a) - Number(b)) : list.sort();
+}
+
+/** Index of a label among classes, matching numbers by value (`1` and `1.0` are the same class). */
+function classIndex(classes: string[], label: string): number {
+  const exact = classes.indexOf(label);
+  if (exact >= 0 || !isNumeric(label)) return exact;
+  return classes.findIndex((c) => isNumeric(c) && Number(c) === Number(label));
+}
+
+function multiclassColumns(
+  set: PredictionSet,
+  truth: string[],
+  column: (name: string, role: string) => string[],
+  numbers: (name: string, role: string) => Float64Array,
+  file: string,
+): { classes: string[]; yTrue: Float64Array; yPred: Float64Array | null; yProba: Float64Array | null } {
+  const predText = set.yPred ? column(set.yPred, 'prediction') : null;
+  const classes = set.yProba ? sortLabels(set.yProba.classes) : sortLabels([...truth, ...(predText ?? [])]);
+  const index = (label: string, role: string, row: number): number => {
+    const k = classIndex(classes, label);
+    if (k < 0) {
+      throw new ProvenantError(`row ${row + 2}: the ${role} "${label.slice(0, 40)}" is not one of the classes of the probabilities (${classes.join(', ')})`, {
+        file,
+        hint: 'Log y_proba with classes=model.classes_ of a model trained on every class.',
+        code: 'E_TARGET',
+      });
+    }
+    return k;
+  };
+  const yTrue = Float64Array.from(truth, (v, i) => index(v, 'target', i));
+  let yProba: Float64Array | null = null;
+  if (set.yProba) {
+    const k = classes.length;
+    yProba = new Float64Array(truth.length * k);
+    set.yProba.columns.forEach((name, c) => {
+      const to = classIndex(classes, set.yProba!.classes[c]!);
+      const values = numbers(name, `probability of class ${set.yProba!.classes[c]}`);
+      for (let i = 0; i < values.length; i++) yProba![i * k + to] = values[i]!;
+    });
+  }
+  let yPred: Float64Array | null = predText ? Float64Array.from(predText, (v, i) => index(v, 'prediction', i)) : null;
+  if (!yPred && yProba) {
+    const k = classes.length;
+    yPred = Float64Array.from({ length: truth.length }, (_, i) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (yProba![i * k + c]! > yProba![i * k + best]!) best = c;
+      return best;
+    });
+  }
+  if (!yPred) throw new ProvenantError(`the target "${set.yTrue}" has ${classes.length} classes, but the predictions hold neither y_pred nor class probabilities`, { file, hint: 'Log y_pred=model.predict(X), and y_proba=model.predict_proba(X) with classes=model.classes_.', code: 'E_PREDICTIONS_CSV' });
+  return { classes, yTrue, yPred, yProba };
 }

@@ -19,7 +19,7 @@ import { isInside } from '../util/paths';
 import { loadPredictions, type PredictionData } from './dataset';
 import { compare, evaluate, type EvaluateOptions } from './evaluate';
 import * as explain from './explain';
-import { DEFAULT_MIN_GROUP_SIZE, attributesWithIntersections, fairness, thresholdExplorer, type FairnessOptions } from './fairness';
+import { DEFAULT_FOUR_FIFTHS, DEFAULT_MIN_GROUP_SIZE, attributesWithIntersections, fairness, thresholdExplorer, type FairnessOptions } from './fairness';
 import { Predictor } from './predictor';
 import { Random } from './random';
 import type { ComparisonResult, EvaluationResult, ExplainMethod, ExplanationCost, FairnessResult, PartialDependence, PermutationImportance, ShapleyExplanation, ThresholdExplorer } from './types';
@@ -154,17 +154,23 @@ export function fairnessOfRun(root: string, runId: string, options: FairnessRunO
   const rd = openRun(root, runId, options);
   const attributes = attributesOf(rd, options);
   const minGroupSize = options.minGroupSize ?? numberSetting(rd.config.checks.min_group_size) ?? DEFAULT_MIN_GROUP_SIZE;
+  const fourFifths = fourFifthsOf(rd.config, options.fourFifths);
   const { privileged: chosen, ...rest } = options;
-  const result = attributes.map((a) => fairness(rd.data, a, { ...rest, minGroupSize, ...(chosen?.[a] ? { privileged: chosen[a] } : {}) }));
-  const settings = { attributes, threshold: options.threshold ?? 0.5, minGroupSize, privileged: options.privileged ?? {}, bootstrap: result[0]?.bootstrap ?? null };
+  const result = attributes.map((a) => fairness(rd.data, a, { ...rest, minGroupSize, fourFifths, ...(chosen?.[a] ? { privileged: chosen[a] } : {}) }));
+  const settings = { attributes, threshold: options.threshold ?? 0.5, minGroupSize, fourFifths, ...(options.bins !== undefined ? { bins: options.bins } : {}), privileged: options.privileged ?? {}, bootstrap: result[0]?.bootstrap ?? null };
   return store(root, rd, 'fairness', settings, { inputs: baseInputs(rd), cost: null, result }, hashKey(['fairness', ENGINE_VERSION, settings, rd.predictionsMd5]));
+}
+
+/** The four-fifths threshold in force: given, else config `checks.four_fifths`, else 0.8. */
+export function fourFifthsOf(config: ProvenantConfig, given?: number): number {
+  return given ?? numberSetting(config.checks.four_fifths) ?? DEFAULT_FOUR_FIFTHS;
 }
 
 function numberSetting(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-export function attributesOf(rd: RunData, options: { attributes?: string[]; intersections?: boolean }): string[] {
+export function attributesOf(rd: RunData, options: { attributes?: string[]; intersections?: boolean; bins?: number }): string[] {
   const attributes = options.attributes?.length ? options.attributes : rd.config.sensitiveAttributes;
   if (attributes.length === 0) {
     throw new ProvenantError('no sensitive attributes to check', { file: CONFIG_PATH, hint: 'List them under sensitive_attributes: in .provenant/config.yaml, or pass --attribute.', code: 'E_ATTRIBUTE' });
@@ -172,15 +178,16 @@ export function attributesOf(rd: RunData, options: { attributes?: string[]; inte
   return attributesWithIntersections(attributes, options.intersections ?? false);
 }
 
-export function explorerOfRun(rd: RunData, options: { attributes?: string[]; intersections?: boolean } = {}): ThresholdExplorer[] {
-  return attributesOf(rd, options).map((a) => thresholdExplorer(rd.data, a));
+export function explorerOfRun(rd: RunData, options: { attributes?: string[]; intersections?: boolean; bins?: number } = {}): ThresholdExplorer[] {
+  return attributesOf(rd, options).map((a) => thresholdExplorer(rd.data, a, 100, options.bins));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Predictor
 // ---------------------------------------------------------------------------------------------
 
-const MODEL_EXTENSIONS = /\.(pkl|pickle|joblib)$/i;
+/** Saved models the default predictor reads (python/provenant/models.py tells their format by their bytes). */
+const MODEL_EXTENSIONS = /\.(pkl|pickle|joblib|sav|skops|cloudpickle)(\.(z|gz|bz2|xz|lzma|lz4))?$/i;
 
 export interface PredictorSpec {
   command: string[];
@@ -208,7 +215,7 @@ export function predictorSpec(root: string, rd: RunData, options: EngineOptions 
   }
   const artifact = rd.run.artifacts.find((a) => a.stored && MODEL_EXTENSIONS.test(a.path));
   if (!artifact?.stored) {
-    throw new ProvenantError(`run ${rd.run.id} stored no pickled model, and no predictor is configured`, {
+    throw new ProvenantError(`run ${rd.run.id} stored no saved model (pickle, joblib, cloudpickle or skops file), and no predictor is configured`, {
       file: CONFIG_PATH,
       hint: 'Log the model with provenant.log_artifact("model.pkl"), or set predictor: in .provenant/config.yaml to a command that speaks the predictor protocol (`{run_dir}` is replaced by the run folder).',
       code: 'E_NO_PREDICTOR',
@@ -224,6 +231,7 @@ export function predictorSpec(root: string, rd: RunData, options: EngineOptions 
     python, '-m', 'provenant', 'serve', path,
     '--features', rd.data.features.map((f) => f.name).join(','),
     ...(label !== undefined ? ['--positive-label', String(label)] : []),
+    ...(rd.data.task === 'multiclass' ? ['--output', 'probabilities'] : []),
   ];
   const resolved = resolveCommand(command, python).exec;
   return { command: resolved, env, source: `${RUNS_DIR}/${rd.run.id}/${artifact.stored}`, model: { path: `${RUNS_DIR}/${rd.run.id}/${artifact.stored}`, md5 } };
@@ -238,6 +246,8 @@ export class AnalysisSession {
   private starting: Promise<Predictor> | null = null;
   readonly spec: PredictorSpec | null;
   private specError: unknown = null;
+  /** Multiclass: the predictor's column of each of the data's classes. */
+  private columns: number[] | null = null;
 
   constructor(
     readonly root: string,
@@ -284,6 +294,12 @@ export class AnalysisSession {
         code: 'E_PREDICTOR',
       });
     }
+    try {
+      this.columns = classColumns(this.rd.data, predictor, this.spec.source);
+    } catch (err) {
+      await predictor.close();
+      throw err;
+    }
     this.predictor = predictor;
     return predictor;
   }
@@ -312,12 +328,20 @@ export class AnalysisSession {
       const x = explain.matrixOf(this.rd.data);
       let result: unknown;
       const recorded: Record<string, unknown> = { ...settings };
+      const columns = this.columns;
+      const width = predictor.width;
+      if (columns && method !== 'permutation') {
+        // Partial dependence and Shapley values explain one class's probability.
+        const column = columns[this.rd.data.classes!.indexOf(settings.class as string)]!;
+        ctx.model = explain.classColumn(predictor, width, column);
+      }
       if (method === 'permutation') {
         const s = settings as unknown as PermutationRunSettings;
         const rows = subsetRows(this.rd.data.rows, s.maxRows, s.seed);
         const xs = rows ? explain.featureMatrix(this.rd.data.features, rows) : x;
-        const y = rows ? Float64Array.from(rows, (i) => this.rd.data.yTrue[i]!) : this.rd.data.yTrue;
-        const out = await explain.permutationImportance(xs, y, s, ctx);
+        const truth = columns ? Float64Array.from(this.rd.data.yTrue, (c) => columns[c]!) : this.rd.data.yTrue;
+        const y = rows ? Float64Array.from(rows, (i) => truth[i]!) : truth;
+        const out = await explain.permutationImportance(xs, y, s, ctx, width);
         result = out.result;
         recorded.baselineScore = out.baseline;
         recorded.rowsUsed = xs.rows;
@@ -349,6 +373,30 @@ export class AnalysisSession {
   }
 }
 
+/**
+ * Multiclass: the predictor's probability column of each of the data's classes (matched by
+ * label, numbers by value); null for a binary or regression target, whose predictor answers one
+ * value a row.
+ */
+function classColumns(data: PredictionData, predictor: Predictor, source: string): number[] | null {
+  const fix = (message: string, hint: string) => new ProvenantError(message, { file: source, hint, code: 'E_PREDICTOR' });
+  if (data.task !== 'multiclass') {
+    if (predictor.width > 1) throw fix(`the predictor answers the probabilities of ${predictor.width} classes, but the run's target is ${data.task === 'regression' ? 'a regression target' : 'binary'}`, 'Make it answer one value a row (python -m provenant serve … --positive-label L, or --output value).');
+    return null;
+  }
+  const classes = data.classes!;
+  const theirs = predictor.classes;
+  if (predictor.output !== 'probabilities' || !theirs) {
+    throw fix(`the run's target has ${classes.length} classes (${classes.join(', ')}), but the predictor answers ${predictor.output === 'value' ? 'one value' : "one class's probability"} a row`, 'Make it announce output "probabilities" with its classes and answer every class\'s probability (python -m provenant serve … --output probabilities).');
+  }
+  const same = (a: string, b: string) => a === b || (a.trim() !== '' && b.trim() !== '' && Number(a) === Number(b));
+  return classes.map((c) => {
+    const k = theirs.findIndex((t) => same(t, c));
+    if (k < 0) throw fix(`the model's classes (${theirs.join(', ')}) do not include the class "${c}" of the run's target`, 'Serve the model trained on this target, or log predictions of its classes.');
+    return k;
+  });
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
   progress?: explain.Progress;
@@ -359,8 +407,13 @@ export interface PermutationRunSettings extends explain.PermutationSettings {
   /** Rows used (a seeded sample) when the set is larger; null: all. */
   maxRows: number | null;
 }
-export type DependenceRunSettings = explain.DependenceSettings;
+export interface DependenceRunSettings extends explain.DependenceSettings {
+  /** Multiclass: the class whose probability is explained (default: the last class). */
+  class?: string;
+}
 export interface ShapleyRunSettings extends explain.ShapleySettings {
+  /** Multiclass: the class whose probability is explained (default: the last class). */
+  class?: string;
   rows: number[];
 }
 
@@ -376,12 +429,20 @@ function positiveInt(name: string, v: unknown, min = 1): number {
 
 /** Settings with their defaults filled in and checked: what is hashed and recorded. */
 export function normalizeSettings(method: ExplainMethod, p: Record<string, unknown>, rd: RunData): Record<string, unknown> {
+  if (method !== 'permutation' && rd.data.task === 'multiclass') {
+    // One class's probability is explained: the one asked, else the last class (the positive one of 0/1).
+    const classes = rd.data.classes!;
+    const chosen = p.class === undefined || p.class === null ? classes[classes.length - 1]! : String(p.class);
+    if (!classes.includes(chosen)) throw new ProvenantError(`"${chosen}" is not a class of the target (classes: ${classes.join(', ')})`, { code: 'E_USAGE' });
+    return { ...normalizeSettings(method, { ...p, class: undefined }, { ...rd, data: { ...rd.data, task: 'classification' } }), class: chosen };
+  }
   const seed = positiveInt('seed', p.seed ?? 0, 0);
   const features = p.features as string[] | undefined;
   if (method === 'permutation') {
-    const defaultScoring = rd.data.task === 'regression' ? 'r2' : 'roc_auc';
+    const defaultScoring = rd.data.task === 'regression' ? 'r2' : rd.data.task === 'multiclass' ? 'neg_log_loss' : 'roc_auc';
     const scoring = (p.scoring as string | undefined) ?? defaultScoring;
     if (!['roc_auc', 'accuracy', 'neg_log_loss', 'r2', 'neg_mean_absolute_error'].includes(scoring)) throw new ProvenantError(`unknown scoring "${scoring}" (roc_auc, accuracy, neg_log_loss, r2, neg_mean_absolute_error)`, { code: 'E_USAGE' });
+    if (rd.data.task === 'multiclass' && !['accuracy', 'neg_log_loss'].includes(scoring)) throw new ProvenantError(`scoring "${scoring}" does not apply to a target with ${rd.data.classes!.length} classes: use accuracy or neg_log_loss`, { code: 'E_USAGE' });
     return { repeats: positiveInt('repeats', p.repeats ?? 5), seed, scoring, threshold: typeof p.threshold === 'number' ? p.threshold : 0.5, maxRows: p.maxRows === undefined || p.maxRows === null ? null : positiveInt('maxRows', p.maxRows) };
   }
   if (method === 'pdp') {

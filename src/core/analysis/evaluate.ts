@@ -40,9 +40,33 @@ export function decisions(data: PredictionData, threshold: number): Float64Array
   throw new ProvenantError('the prediction set has neither y_score nor y_pred', { file: data.file, code: 'E_PREDICTIONS_CSV' });
 }
 
+/** Multiclass metrics: accuracy, macro and weighted precision/recall/F1, one-vs-rest ROC AUC and log loss from class probabilities. */
+function multiclassFunctions(data: PredictionData): Record<string, m.MetricFn> {
+  const y = data.yTrue;
+  const d = data.yPred!;
+  const k = data.classes!.length;
+  const scores = (which: 'precision' | 'recall' | 'f1', average: 'macro' | 'weighted'): m.MetricFn => (i) => m.averaged(m.classScores(y, d, k, i), which, average);
+  const out: Record<string, m.MetricFn> = {
+    accuracy: (i) => m.multiclassAccuracy(y, d, i),
+    precision_macro: scores('precision', 'macro'),
+    recall_macro: scores('recall', 'macro'),
+    f1_macro: scores('f1', 'macro'),
+    precision_weighted: scores('precision', 'weighted'),
+    recall_weighted: scores('recall', 'weighted'),
+    f1_weighted: scores('f1', 'weighted'),
+  };
+  const p = data.yProba;
+  if (p) {
+    out.roc_auc_ovr = (i) => m.rocAucOvr(y, p, k, i);
+    out.log_loss = (i) => m.multiclassLogLoss(y, p, k, i);
+  }
+  return out;
+}
+
 /** Metric functions of a data set, by name, over row subsets. */
 function metricFunctions(data: PredictionData, threshold: number): Record<string, m.MetricFn> {
   const y = data.yTrue;
+  if (data.task === 'multiclass') return multiclassFunctions(data);
   if (data.task === 'regression') {
     const p = data.yPred ?? data.yScore;
     if (!p) throw new ProvenantError('the prediction set has neither y_score nor y_pred', { file: data.file, code: 'E_PREDICTIONS_CSV' });
@@ -93,7 +117,7 @@ export function evaluate(data: PredictionData, options: EvaluateOptions = {}): E
   for (const [name, fn] of Object.entries(fns)) metrics[name] = m.estimate(fn, rows, settings);
 
   const warnings: string[] = [];
-  for (const name of ['roc_auc', 'pr_auc', 'accuracy', 'r2']) {
+  for (const name of ['roc_auc', 'roc_auc_ovr', 'pr_auc', 'accuracy', 'r2']) {
     const v = metrics[name]?.value;
     if (v !== undefined && v >= SUSPICIOUS_SCORE) {
       warnings.push(`${name} is ${v.toFixed(4)} on held-out data: a near-perfect score is a warning sign of leakage (a feature derived from the target, or training rows in the holdout). Check before trusting it.`);
@@ -103,7 +127,17 @@ export function evaluate(data: PredictionData, options: EvaluateOptions = {}): E
   let confusionCounts: EvaluationResult['confusion'] = null;
   let calibrationBins: CalibrationBin[] | null = null;
   let residuals: EvaluationResult['residuals'] = null;
-  if (data.task === 'classification') {
+  let multiclass: Pick<EvaluationResult, 'classes' | 'confusionMatrix' | 'perClass'> = {};
+  if (data.task === 'multiclass') {
+    const classes = data.classes!;
+    const scores = m.classScores(data.yTrue, data.yPred!, classes.length, rows);
+    const perClass = classes.map((c, k) => ({ class: c, precision: scores.precision[k]!, recall: scores.recall[k]!, f1: scores.f1[k]!, support: scores.support[k]!, share: scores.support[k]! / data.rows }));
+    multiclass = { classes, confusionMatrix: m.confusionMatrix(data.yTrue, data.yPred!, classes.length, rows), perClass };
+    const largest = perClass.reduce((a, b) => (b.share > a.share ? b : a));
+    if (largest.share >= IMBALANCE_SHARE && metrics.accuracy) {
+      warnings.push(`accuracy ${metrics.accuracy.value.toFixed(4)} with class ${largest.class} making up ${(largest.share * 100).toFixed(1)}% of the rows: a constant predictor scores ${largest.share.toFixed(4)}. Judge the model by macro F1 or recall instead.`);
+    }
+  } else if (data.task === 'classification') {
     positiveRate = m.mean(data.yTrue);
     const majority = Math.max(positiveRate, 1 - positiveRate);
     if (majority >= IMBALANCE_SHARE && metrics.accuracy) {
@@ -131,6 +165,7 @@ export function evaluate(data: PredictionData, options: EvaluateOptions = {}): E
     residuals,
     bootstrap: settings,
     warnings,
+    ...multiclass,
   };
 }
 

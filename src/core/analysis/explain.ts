@@ -26,6 +26,16 @@ export interface ExplainContext {
   progress?: Progress;
 }
 
+/** A model of one class's probability, out of a model answering every class's (width a row). */
+export function classColumn(model: Model, width: number, column: number): Model {
+  return {
+    async predict(b: RowBatch): Promise<Float64Array> {
+      const p = await model.predict(b);
+      return Float64Array.from({ length: p.length / width }, (_, i) => p[i * width + column]!);
+    },
+  };
+}
+
 /** The model inputs as one row-major matrix. */
 export interface Matrix {
   values: Float64Array;
@@ -78,8 +88,18 @@ export interface PermutationSettings {
   threshold: number;
 }
 
-export function scorer(scoring: Scoring, y: Float64Array, threshold: number): (p: Float64Array) => number {
+/**
+ * The score of predictions against `y`. With `width` > 1 the predictions are class probabilities
+ * (width a row) and `y` the column of each row's true class: accuracy of the most likely class,
+ * or the negated multiclass log loss.
+ */
+export function scorer(scoring: Scoring, y: Float64Array, threshold: number, width = 1): (p: Float64Array) => number {
   const all = m.allRows(y.length);
+  if (width > 1) {
+    if (scoring === 'accuracy') return (p) => m.multiclassAccuracy(y, m.argmax(p, width), all);
+    if (scoring === 'neg_log_loss') return (p) => -m.multiclassLogLoss(y, p, width, all);
+    throw new ProvenantError(`scoring "${scoring}" does not apply to ${width} classes: use accuracy or neg_log_loss`, { code: 'E_USAGE' });
+  }
   switch (scoring) {
     case 'roc_auc':
       return (p) => m.rocAuc(y, p, all);
@@ -95,8 +115,8 @@ export function scorer(scoring: Scoring, y: Float64Array, threshold: number): (p
 }
 
 /** scikit-learn's `permutation_importance`: baseline score − score with column j shuffled, over repeats. */
-export async function permutationImportance(x: Matrix, y: Float64Array, settings: PermutationSettings, ctx: ExplainContext): Promise<{ result: PermutationImportance[]; baseline: number }> {
-  const score = scorer(settings.scoring, y, settings.threshold);
+export async function permutationImportance(x: Matrix, y: Float64Array, settings: PermutationSettings, ctx: ExplainContext, width = 1): Promise<{ result: PermutationImportance[]; baseline: number }> {
+  const score = scorer(settings.scoring, y, settings.threshold, width);
   const rng = new Random(settings.seed);
   const { rows: n, columns: cols } = x;
   const total = cols * settings.repeats + 1;
@@ -124,7 +144,7 @@ export async function permutationImportance(x: Matrix, y: Float64Array, settings
       const current = pending!;
       pending = j + 1 < cols ? request(j + 1) : null;
       const predictions = await current;
-      const drops = Array.from({ length: settings.repeats }, (_, r) => baseline - score(predictions.subarray(r * n, (r + 1) * n)));
+      const drops = Array.from({ length: settings.repeats }, (_, r) => baseline - score(predictions.subarray(r * n * width, (r + 1) * n * width)));
       result.push({ feature: x.names[j]!, importance: m.mean(drops), std: m.std(drops), repeats: drops });
       ctx.progress?.(1 + (j + 1) * settings.repeats, total, 'permutation importance');
     }

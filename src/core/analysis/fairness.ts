@@ -20,16 +20,63 @@ export interface FairnessOptions {
   /** Groups smaller than this get a warning (config `checks.min_group_size`, default 30). */
   minGroupSize?: number;
   bootstrap?: Partial<BootstrapSettings>;
+  /** Lowest / highest selection rate below this fails the four-fifths rule (config `checks.four_fifths`). */
+  fourFifths?: number;
+  /** Cut numeric attributes with more distinct values into this many quantile bins. */
+  bins?: number;
 }
 
 export const DEFAULT_MIN_GROUP_SIZE = 30;
+export const DEFAULT_FOUR_FIFTHS = 0.8;
+/**
+ * An attribute with more groups than this, most of them smaller than the minimum group size, is
+ * not a grouping (a continuous column, an identifier): fairness refuses it and says to bin it.
+ */
+export const MAX_GROUPS = 20;
 /** How intersections are named: `group & gender`, values `Togruta & f`. */
 export const INTERSECTION = ' & ';
 
-/** The group of every row for an attribute, or for an intersection `a & b`. */
-export function groupLabels(data: PredictionData, attribute: string): string[] {
+/** Numeric text (a finite number). */
+const isNumeric = (text: string) => text.trim() !== '' && Number.isFinite(Number(text));
+
+/** Short text of a bin edge. */
+function edgeText(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+
+/**
+ * Quantile bins (numpy's linear quantiles at k/bins, repeated edges merged), labelled by
+ * interval: `[18, 27.5)`, …, the last one closed `[55, 70]`.
+ */
+export function quantileBins(values: string[], bins: number): { labels: string[]; edges: number[] } {
+  const numbers = values.map(Number);
+  const edges = [...new Set(Array.from({ length: bins + 1 }, (_, k) => m.quantile(numbers, k / bins)))];
+  const names = edges.slice(0, -1).map((lo, b) => (b === edges.length - 2 ? `[${edgeText(lo)}, ${edgeText(edges[b + 1]!)}]` : `[${edgeText(lo)}, ${edgeText(edges[b + 1]!)})`));
+  const labels = numbers.map((v) => {
+    let b = 0;
+    while (b < names.length - 1 && v >= edges[b + 1]!) b++;
+    return names[b] ?? String(v);
+  });
+  return { labels, edges };
+}
+
+/**
+ * An attribute as `sensitive_attributes` may name it: a column, or `column:bins=N` for a numeric
+ * column cut into N quantile bins.
+ */
+export function attributeSpec(spec: string): { column: string; bins?: number } {
+  const match = /^(.*\S):bins=(\d+)$/.exec(spec);
+  if (!match) return { column: spec };
+  const bins = Number(match[2]);
+  if (bins < 2) throw new ProvenantError(`"${spec}": bins must be at least 2`, { hint: 'Fix sensitive_attributes in .provenant/config.yaml.', code: 'E_USAGE' });
+  return { column: match[1]!, bins };
+}
+
+/** The group of every row for an attribute, or for an intersection `a & b`; numeric columns binned when asked. */
+export function groupLabels(data: PredictionData, attribute: string, binsOption?: number): string[] {
   const parts = attribute.split(INTERSECTION);
-  const columns = parts.map((name) => {
+  const columns = parts.map((part) => {
+    const { column: name, bins = binsOption } = attributeSpec(part);
     const column = data.raw.get(name);
     if (!column) {
       throw new ProvenantError(`the sensitive attribute "${name}" is not a column of the predictions (columns: ${[...data.raw.keys()].join(', ')})`, {
@@ -38,9 +85,31 @@ export function groupLabels(data: PredictionData, attribute: string): string[] {
         code: 'E_ATTRIBUTE',
       });
     }
+    if (bins !== undefined && column.every(isNumeric) && new Set(column).size > bins) return quantileBins(column, bins).labels;
     return column;
   });
   return Array.from({ length: data.rows }, (_, i) => columns.map((c) => c[i]!).join(INTERSECTION));
+}
+
+/** Refuses a single attribute whose groups are mostly too small to compare (a continuous column): bin it. */
+function checkUsable(data: PredictionData, attribute: string, byGroup: Map<string, Int32Array>, minGroupSize: number): void {
+  if (byGroup.size <= MAX_GROUPS) return;
+  const sizes = [...byGroup.values()].map((g) => g.length).sort((a, b) => a - b);
+  const small = sizes.filter((n) => n < minGroupSize).length;
+  if (small * 2 <= sizes.length) return;
+  const median = sizes[Math.floor((sizes.length - 1) / 2)]!;
+  const column = attributeSpec(attribute).column;
+  const numeric = data.raw.get(column)?.every(isNumeric) ?? false;
+  throw new ProvenantError(
+    `the sensitive attribute "${attribute}" has ${byGroup.size} distinct values in ${data.rows} rows (${small} groups smaller than ${minGroupSize} rows, median group size ${median}): groups that small cannot be compared, and the four-fifths ratio would flag noise`,
+    {
+      file: data.file,
+      hint: numeric
+        ? `Bin it: \`provenant fairness <run> --attribute ${column} --bins 4\` cuts it into 4 quantile bins (in sensitive_attributes: "${column}:bins=4"), or log a binned column (e.g. an age band) with the predictions.`
+        : 'Bin it: group its rare values (e.g. "other") into a column logged with the predictions, and check that column instead.',
+      code: 'E_ATTRIBUTE',
+    },
+  );
 }
 
 /** The attributes to analyse: each one, then every combination of two or more when asked. */
@@ -104,14 +173,34 @@ function toOverallRatio(values: number[], overall: number): number {
   return Math.min(...values.map((v) => Math.min(ratio(v, overall), ratio(overall, v))));
 }
 
+/**
+ * Selection rates, TPR and the four-fifths rule compare a favourable decision between groups; with
+ * three or more classes which one is favourable is the user's call, made with positive_label.
+ */
+function refuseMulticlass(data: PredictionData): void {
+  if (data.task !== 'multiclass') return;
+  const classes = data.classes ?? [];
+  throw new ProvenantError(`fairness compares the rate of a favourable decision between groups, and the target "${data.set.yTrue}" has ${classes.length} classes (${classes.join(', ')}): which one is the favourable decision?`, {
+    file: data.file,
+    hint: `Set positive_label: in .provenant/config.yaml to that class (e.g. positive_label: ${classes[classes.length - 1] ?? 1}); the other classes then count as not selected, for fairness and evaluation alike.`,
+    code: 'E_TARGET',
+  });
+}
+
 export function fairness(data: PredictionData, attribute: string, options: FairnessOptions = {}): FairnessResult {
+  refuseMulticlass(data);
   if (data.task !== 'classification') throw new ProvenantError('fairness metrics need a binary classification target', { file: data.file, hint: 'Set target and positive_label in .provenant/config.yaml.', code: 'E_TARGET' });
   const settings = bootstrapSettings(options.bootstrap);
   const threshold = checkThreshold(options.threshold ?? 0.5);
   const minGroupSize = options.minGroupSize ?? DEFAULT_MIN_GROUP_SIZE;
+  const limit = options.fourFifths ?? DEFAULT_FOUR_FIFTHS;
+  if (!(limit > 0 && limit <= 1)) throw new ProvenantError(`the four-fifths threshold must lie in (0, 1], got ${limit}`, { hint: 'Fix checks.four_fifths in .provenant/config.yaml.', code: 'E_USAGE' });
+  if (options.bins !== undefined && !(Number.isSafeInteger(options.bins) && options.bins >= 2)) throw new ProvenantError(`--bins must be an integer ≥ 2, got ${options.bins}`, { code: 'E_USAGE' });
   const y = data.yTrue;
   const d = decisions(data, threshold);
-  const byGroup = rowsByGroup(groupLabels(data, attribute));
+  // Each attribute on its own must be a grouping; an intersection of usable ones may be small.
+  for (const part of attribute.split(INTERSECTION)) checkUsable(data, part, rowsByGroup(groupLabels(data, part, options.bins)), minGroupSize);
+  const byGroup = rowsByGroup(groupLabels(data, attribute, options.bins));
   const names = [...byGroup.keys()];
   const groupRates = names.map((g) => rates(y, d, byGroup.get(g)!));
   const overall = rates(y, d, m.allRows(data.rows));
@@ -184,7 +273,7 @@ export function fairness(data: PredictionData, attribute: string, options: Fairn
     const e = m.interval(fourRatio, draws, settings.level);
     fourInterval = e.low === null || e.high === null ? null : [e.low, e.high];
   }
-  const flagged = names.filter((_, k) => sr[k]! < 0.8 * mm.max);
+  const flagged = names.filter((_, k) => sr[k]! < limit * mm.max);
   const smallGroups = names.filter((_, k) => groupRates[k]!.n < minGroupSize);
   const warnings: string[] = [];
   if (smallGroups.length) {
@@ -193,7 +282,8 @@ export function fairness(data: PredictionData, attribute: string, options: Fairn
         (fourInterval ? ` (its ${Math.round(settings.level * 100)}% interval is ${fourInterval[0].toFixed(3)}–${fourInterval[1].toFixed(3)})` : '') + '.',
     );
   }
-  if (!(fourRatio >= 0.8)) warnings.push(`selection rate of ${flagged.join(', ')} is below four fifths of ${best}'s (ratio ${fourRatio.toFixed(3)}): evidence of adverse impact under the four-fifths rule.`);
+  const share = limit === DEFAULT_FOUR_FIFTHS ? 'four fifths' : `${limit} (checks.four_fifths)`;
+  if (!(fourRatio >= limit)) warnings.push(`selection rate of ${flagged.join(', ')} is below ${share} of ${best}'s (ratio ${fourRatio.toFixed(3)}): evidence of adverse impact under the four-fifths rule.`);
   if (groupRates.some((r) => r.positives === 0)) warnings.push('a group has no positive rows: its true positive rate is undefined and left out of equal opportunity.');
 
   return {
@@ -223,17 +313,18 @@ export function fairness(data: PredictionData, attribute: string, options: Fairn
     disparateImpact: ratio(U.selectionRate, P.selectionRate),
     aif360EqualOpportunityDifference: U.tpr !== null && P.tpr !== null ? U.tpr - P.tpr : null,
     averageOddsDifference: U.tpr !== null && P.tpr !== null && U.fpr !== null && P.fpr !== null ? ((U.fpr - P.fpr) + (U.tpr - P.tpr)) / 2 : null,
-    fourFifths: { pass: fourRatio >= 0.8, ratio: fourRatio, interval: fourInterval, flagged, smallGroups, minGroupSize },
+    fourFifths: { pass: fourRatio >= limit, ratio: fourRatio, interval: fourInterval, flagged, smallGroups, minGroupSize, threshold: limit },
     bootstrap: settings,
     warnings,
   };
 }
 
 /** Per-group rates on a grid of thresholds (needs scores). */
-export function thresholdExplorer(data: PredictionData, attribute: string, steps = 100): ThresholdExplorer {
+export function thresholdExplorer(data: PredictionData, attribute: string, steps = 100, bins?: number): ThresholdExplorer {
+  refuseMulticlass(data);
   if (!data.yScore) throw new ProvenantError('the threshold explorer needs scores (y_score) in the predictions', { file: data.file, hint: 'Log y_score=proba[:, 1] with the predictions.', code: 'E_NO_SCORES' });
   const thresholds = thresholdGrid(steps);
-  const byGroup = rowsByGroup(groupLabels(data, attribute));
+  const byGroup = rowsByGroup(groupLabels(data, attribute, bins));
   return {
     attribute,
     thresholds,

@@ -215,3 +215,110 @@ export function interval(value: number, draws: ArrayLike<number>, level: number)
   const high = quantile(draws, 1 - alpha);
   return { value, low: Number.isFinite(low) ? low : null, high: Number.isFinite(high) ? high : null };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Multiclass: `y` and `d` hold class indices 0…k−1; `p` holds k probabilities a row, row-major.
+// ---------------------------------------------------------------------------------------------
+
+/** k×k counts: rows are the true class, columns the predicted one (scikit-learn's layout). */
+export function confusionMatrix(y: Float64Array, d: Float64Array, k: number, idx: Rows): number[][] {
+  const out = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let n = 0; n < idx.length; n++) out[y[idx[n]!]!]![d[idx[n]!]!]!++;
+  return out;
+}
+
+export interface ClassScores {
+  precision: number[];
+  recall: number[];
+  f1: number[];
+  /** True rows of each class. */
+  support: number[];
+  /** Classes that occur in y or d on these rows (scikit-learn averages over those). */
+  present: boolean[];
+}
+
+/** Per-class precision, recall and F1 (zero_division=0). */
+export function classScores(y: Float64Array, d: Float64Array, k: number, idx: Rows): ClassScores {
+  const tp = new Array<number>(k).fill(0);
+  const predicted = new Array<number>(k).fill(0);
+  const support = new Array<number>(k).fill(0);
+  for (let n = 0; n < idx.length; n++) {
+    const t = y[idx[n]!]!;
+    const p = d[idx[n]!]!;
+    support[t]!++;
+    predicted[p]!++;
+    if (t === p) tp[t]!++;
+  }
+  const div = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  return {
+    precision: tp.map((v, c) => div(v, predicted[c]!)),
+    recall: tp.map((v, c) => div(v, support[c]!)),
+    f1: tp.map((v, c) => div(2 * v, predicted[c]! + support[c]!)),
+    support,
+    present: support.map((s, c) => s > 0 || predicted[c]! > 0),
+  };
+}
+
+/** Macro (unweighted) or weighted (by support) average of a per-class score over the classes present. */
+export function averaged(scores: ClassScores, which: 'precision' | 'recall' | 'f1', average: 'macro' | 'weighted'): number {
+  let sum = 0;
+  let weight = 0;
+  scores[which].forEach((v, c) => {
+    if (!scores.present[c]) return;
+    const w = average === 'macro' ? 1 : scores.support[c]!;
+    sum += w * v;
+    weight += w;
+  });
+  return weight === 0 ? 0 : sum / weight;
+}
+
+export function multiclassAccuracy(y: Float64Array, d: Float64Array, idx: Rows): number {
+  let right = 0;
+  for (let n = 0; n < idx.length; n++) if (y[idx[n]!] === d[idx[n]!]) right++;
+  return right / idx.length;
+}
+
+/**
+ * One-vs-rest ROC AUC, macro average (`roc_auc_score(multi_class='ovr')`): the binary AUC of
+ * each class's probability against membership of that class. NaN when a class is absent.
+ */
+export function rocAucOvr(y: Float64Array, p: Float64Array, k: number, idx: Rows): number {
+  const member = new Float64Array(y.length);
+  const score = new Float64Array(y.length);
+  let sum = 0;
+  for (let c = 0; c < k; c++) {
+    for (let n = 0; n < idx.length; n++) {
+      const i = idx[n]!;
+      member[i] = y[i] === c ? 1 : 0;
+      score[i] = p[i * k + c]!;
+    }
+    const auc = rocAuc(member, score, idx);
+    if (Number.isNaN(auc)) return Number.NaN;
+    sum += auc;
+  }
+  return sum / k;
+}
+
+/** Multiclass log loss as scikit-learn 1.2 computes it: probabilities clipped to [eps, 1 − eps], rows renormalized. */
+export function multiclassLogLoss(y: Float64Array, p: Float64Array, k: number, idx: Rows): number {
+  let sum = 0;
+  for (let n = 0; n < idx.length; n++) {
+    const i = idx[n]!;
+    let total = 0;
+    for (let c = 0; c < k; c++) total += Math.min(1 - EPS, Math.max(EPS, p[i * k + c]!));
+    sum -= Math.log(Math.min(1 - EPS, Math.max(EPS, p[i * k + y[i]!]!)) / total);
+  }
+  return sum / idx.length;
+}
+
+/** The most likely class of each row (the first one on ties, as numpy's argmax). */
+export function argmax(p: Float64Array, k: number): Float64Array {
+  const rows = p.length / k;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (p[i * k + c]! > p[i * k + best]!) best = c;
+    out[i] = best;
+  }
+  return out;
+}

@@ -32,8 +32,11 @@ export interface PredictorOptions {
 export interface PredictorHello {
   protocol: string;
   features: string[] | null;
+  /** "probability" (of the positive class), "value", or "probabilities" (one per class, in `classes` order). */
   output: string;
   encodings: string[];
+  /** The model's classes, when it announced them (required with output "probabilities"). */
+  classes: string[] | null;
 }
 
 /** Rows to predict: row-major float64 values; categorical columns hold indices into `categories[j]`. */
@@ -87,6 +90,8 @@ export class Predictor {
   private helloWaiter: { resolve: (h: PredictorHello) => void; reject: (e: Error) => void } | null = null;
   private hello: PredictorHello | null = null;
   private exited = false;
+  /** A protocol violation seen; reported when the process has closed its pipes. */
+  private fatalMessage: string | null = null;
   private readonly onAbort = () => this.fail(new ProvenantError('the analysis was cancelled', { code: 'E_CANCELLED' }));
 
   private constructor(
@@ -131,6 +136,15 @@ export class Predictor {
     return this.hello?.output ?? 'probability';
   }
 
+  get classes(): string[] | null {
+    return this.hello?.classes ?? null;
+  }
+
+  /** Values per row in every answer: one per class with output "probabilities", else one. */
+  get width(): number {
+    return this.hello?.output === 'probabilities' ? this.hello.classes!.length : 1;
+  }
+
   private describeCommand(): string {
     return this.options.command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
   }
@@ -157,8 +171,13 @@ export class Predictor {
     child.on('exit', (code, signal) => {
       this.exited = true;
       live.delete(child);
-      // Let the last stderr chunk arrive before reporting.
-      setImmediate(() => this.fail(this.error(`exited (${signal ? `signal ${signal}` : `code ${code}`}) ${this.hello ? 'while batches were outstanding' : 'before announcing itself'}`)));
+      const report = () => this.fail(this.error(this.fatalMessage ?? `exited (${signal ? `signal ${signal}` : `code ${code}`}) ${this.hello ? 'while batches were outstanding' : 'before announcing itself'}`));
+      // Report once the last stderr chunk is in: when the pipes close, or shortly after.
+      const timer = setTimeout(report, 500);
+      child.once('close', () => {
+        clearTimeout(timer);
+        report();
+      });
     });
     this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -175,7 +194,7 @@ export class Predictor {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
       if (line.trim()) this.onLine(line);
-      if (this.failure) return;
+      if (this.failure || this.fatalMessage) return;
     }
   }
 
@@ -186,51 +205,115 @@ export class Predictor {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
       message = parsed as Record<string, unknown>;
     } catch {
-      this.fail(this.error(`wrote a line that is not a protocol message: ${JSON.stringify(line.slice(0, 120))} (only protocol lines may go to stdout)`));
+      this.fatal(`wrote a line that is not a protocol message: ${JSON.stringify(line.slice(0, 120))} (only protocol lines may go to stdout)`);
       return;
     }
     if (this.helloWaiter) {
+      // The waiter stays until the hello is accepted, so a violation rejects it.
       const waiter = this.helloWaiter;
-      this.helloWaiter = null;
       if (message.protocol !== PREDICTOR_PROTOCOL) {
-        this.fail(this.error(`announced protocol ${JSON.stringify(message.protocol)}, expected "${PREDICTOR_PROTOCOL}"`));
+        this.fatal(`announced protocol ${JSON.stringify(message.protocol)}, expected "${PREDICTOR_PROTOCOL}"`);
         return;
       }
       const features = Array.isArray(message.features) && message.features.every((f) => typeof f === 'string') ? (message.features as string[]) : null;
       const encodings = Array.isArray(message.encodings) ? message.encodings.filter((e): e is string => typeof e === 'string') : ['json'];
-      waiter.resolve({ protocol: PREDICTOR_PROTOCOL, features, output: typeof message.output === 'string' ? message.output : 'probability', encodings });
+      const output = typeof message.output === 'string' ? message.output : 'probability';
+      const classes = Array.isArray(message.classes) && message.classes.every((c) => typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean') ? message.classes.map(String) : null;
+      if (output === 'probabilities' && (!classes || classes.length < 2)) {
+        this.fatal('announced output "probabilities" without its classes (a list of at least two labels in "classes")');
+        return;
+      }
+      this.helloWaiter = null;
+      waiter.resolve({ protocol: PREDICTOR_PROTOCOL, features, output, encodings, classes });
       return;
     }
-    const request = this.pending.shift();
+    // The request stays pending until its answer is accepted, so a violation rejects it too.
+    const request = this.pending[0];
     if (!request) {
-      this.fail(this.error('answered a request that was never sent'));
+      this.fatal('answered a request that was never sent');
       return;
     }
     if (message.id !== request.id) {
-      this.fail(this.error(`answered request ${JSON.stringify(message.id)} where ${request.id} was expected`));
+      this.fatal(`answered request ${JSON.stringify(message.id)} where ${request.id} was expected`);
       return;
     }
-    if (typeof message.seconds === 'number') this.stats.modelSeconds += message.seconds;
-    this.settleBusy();
     if (typeof message.error === 'string') {
+      this.accept(message);
       request.reject(this.error(`failed on a batch of ${request.rows} rows: ${message.error}`));
       return;
     }
+    const values = this.decode(message, request.rows);
+    if (!values) return;
+    this.accept(message);
+    request.resolve(values);
+  }
+
+  /**
+   * The predictions of an answer, checked: whole float64 values, one per row (times the width),
+   * every one a finite number. Anything else is a broken predictor, not a prediction.
+   */
+  private decode(message: Record<string, unknown>, rows: number): Float64Array | null {
+    const width = this.width;
+    const expected = rows * width;
+    const per = width === 1 ? '' : ` (${rows} rows × ${width} classes)`;
     let values: Float64Array;
-    if (message.encoding === 'f64-base64' && typeof message.data === 'string') {
-      const bytes = Buffer.from(message.data, 'base64');
+    if (message.encoding === 'f64-base64') {
+      const data = message.data;
+      if (typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) {
+        this.fatal('answered an f64-base64 message whose "data" is not base64 text');
+        return null;
+      }
+      const bytes = Buffer.from(data, 'base64');
+      if (bytes.byteLength % 8 !== 0) {
+        this.fatal(`answered ${bytes.byteLength} bytes of f64-base64 data, not a whole number of float64 values (a multiple of 8 bytes)`);
+        return null;
+      }
       values = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     } else if (Array.isArray(message.predictions)) {
-      values = Float64Array.from(message.predictions as unknown[], (v) => (typeof v === 'number' ? v : Number.NaN));
+      const flat = width > 1 && message.predictions.every((p) => Array.isArray(p)) ? (message.predictions as unknown[][]).flat() : (message.predictions as unknown[]);
+      const bad = flat.findIndex((v) => typeof v !== 'number');
+      if (bad >= 0) {
+        this.fatal(`answered a prediction that is not a number: ${JSON.stringify(flat[bad])?.slice(0, 60)} (value ${bad + 1} of the answer)`);
+        return null;
+      }
+      values = Float64Array.from(flat as number[]);
     } else {
-      request.reject(this.error('answered without predictions or error'));
+      this.fatal('answered without predictions or error');
+      return null;
+    }
+    if (values.length !== expected) {
+      this.fatal(`returned ${values.length} predictions for ${rows} rows${per}`);
+      return null;
+    }
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      this.fatal(`answered ${values[bad]} for row ${Math.floor(bad / width) + 1} of a batch: predictions must be finite numbers`);
+      return null;
+    }
+    return values;
+  }
+
+  /**
+   * Ends the predictor for a protocol violation: stops it, then reports once its stderr is in
+   * (the stderr pipe may lag behind stdout), so the error carries what it wrote.
+   */
+  private fatal(message: string): void {
+    if (this.failure || this.fatalMessage) return;
+    this.fatalMessage = message;
+    clearTimeout(this.watchdog);
+    if (this.exited) {
+      this.fail(this.error(message));
       return;
     }
-    if (values.length !== request.rows) {
-      request.reject(this.error(`returned ${values.length} predictions for ${request.rows} rows`));
-      return;
-    }
-    request.resolve(values);
+    killGroup(this.child);
+    // Should the exit never be seen, report anyway.
+    setTimeout(() => this.fail(this.error(message)), 3000).unref();
+  }
+
+  private accept(message: Record<string, unknown>): void {
+    this.pending.shift();
+    if (typeof message.seconds === 'number') this.stats.modelSeconds += message.seconds;
+    this.settleBusy();
   }
 
   private settleBusy(): void {

@@ -73,8 +73,11 @@ function spread(values: (number | null)[]): number | null {
   return finite.length ? Math.max(...finite) - Math.min(...finite) : null;
 }
 
-/** Fairness at the given thresholds: one number for all groups, or one per group (missing groups take `fallback`). */
-export function summarizeAt(explorer: ThresholdExplorer, thresholds: number | Record<string, number>, fallback = 0.5): ThresholdSummary {
+/**
+ * Fairness at the given thresholds: one number for all groups, or one per group (missing groups
+ * take `fallback`); the four-fifths rule at `fourFifths` (config `checks.four_fifths`).
+ */
+export function summarizeAt(explorer: ThresholdExplorer, thresholds: number | Record<string, number>, fallback = 0.5, fourFifths = 0.8): ThresholdSummary {
   const groups = explorer.groups.map((curve) => {
     const t = typeof thresholds === 'number' ? thresholds : (thresholds[curve.group] ?? fallback);
     const i = nearestIndex(explorer.thresholds, t);
@@ -92,6 +95,6 @@ export function summarizeAt(explorer: ThresholdExplorer, thresholds: number | Re
     demographicParityDifference: max - min,
     equalOpportunityDifference: eo,
     equalizedOddsDifference: eo === null && fprSpread === null ? null : Math.max(eo ?? 0, fprSpread ?? 0),
-    fourFifthsPass: !(ratio < 0.8),
+    fourFifthsPass: !(ratio < fourFifths),
   };
 }

@@ -19,7 +19,8 @@ export interface BootstrapSettings {
   level: number;
 }
 
-export type Task = 'classification' | 'regression';
+/** `classification` is binary (a positive class against the rest); `multiclass` has three or more classes. */
+export type Task = 'classification' | 'multiclass' | 'regression';
 
 export interface CalibrationBin {
   /** Mean predicted probability of the rows in the bin. */
@@ -45,6 +46,12 @@ export interface EvaluationResult {
   residuals: { mean: number; std: number; min: number; max: number } | null;
   bootstrap: BootstrapSettings;
   warnings: string[];
+  /** Multiclass: the class labels, in the order of `confusionMatrix` and `perClass`. */
+  classes?: string[];
+  /** Multiclass: counts, rows the true class and columns the predicted one. */
+  confusionMatrix?: number[][];
+  /** Multiclass: scores of each class (one-vs-rest), with its share of the rows. */
+  perClass?: { class: string; precision: number; recall: number; f1: number; support: number; share: number }[];
 }
 
 export interface ComparisonMetric {
@@ -87,11 +94,13 @@ export interface FourFifths {
   ratio: number;
   /** Bootstrap interval of that ratio. */
   interval: [number, number] | null;
-  /** Groups whose rate is below 4/5 of the highest group's. */
+  /** Groups whose rate is below `threshold` (4/5 by default) of the highest group's. */
   flagged: string[];
   /** Groups smaller than the minimum group size: the ratio means little then. */
   smallGroups: string[];
   minGroupSize: number;
+  /** The ratio below which the rule fails (config `checks.four_fifths`, default 0.8); absent in results stored before it was recorded. */
+  threshold?: number;
 }
 
 export interface FairnessResult {

@@ -15,7 +15,7 @@ import { git, fs } from '../git/repo';
 import { readJournal, JOURNAL_PATH } from '../experiments/journal';
 import { loadPredictions, type PredictionData } from '../analysis/dataset';
 import { evaluate } from '../analysis/evaluate';
-import { fairness } from '../analysis/fairness';
+import { attributeSpec, fairness } from '../analysis/fairness';
 import { readRun, resolveRunId, runFile, RUNS_DIR } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
 import { ProvenantError, describeError } from '../util/errors';
@@ -362,12 +362,10 @@ function metricImbalance(run: RunRecord, config: ProvenantConfig, data: Predicti
   if (error) return notEvaluated(id, error);
   if (!data) return result(id, 'warn', 'Class balance unknown: the run logged no held-out predictions.', 'Log held-out predictions with provenant.log_predictions(...).', scriptOf(run));
   if (data.task === 'regression') return result(id, 'pass', 'Regression target: class imbalance does not apply.', 'Nothing to do.');
-  let positives = 0;
-  for (const v of data.yTrue) positives += v;
-  const share = positives / data.rows;
-  const majority = Math.max(share, 1 - share);
+  const share = data.task === 'multiclass' ? Number.NaN : data.yTrue.reduce((a, v) => a + v, 0) / data.rows;
+  const majority = data.task === 'multiclass' ? Math.max(...(data.classes ?? []).map((_, c) => data.yTrue.filter((v) => v === c).length / data.rows)) : Math.max(share, 1 - share);
   const key = config.keyMetric ?? (Object.keys(run.metrics).length === 1 ? Object.keys(run.metrics)[0] : undefined);
-  const balance = `positive class ${fmt(share * 100, 1)}% of ${data.rows} held-out rows (majority ${fmt(majority * 100, 1)}%)`;
+  const balance = data.task === 'multiclass' ? `${data.classes?.length} classes in ${data.rows} held-out rows (largest ${fmt(majority * 100, 1)}%)` : `positive class ${fmt(share * 100, 1)}% of ${data.rows} held-out rows (majority ${fmt(majority * 100, 1)}%)`;
   if (majority >= t.imbalance_share && (key === undefined || key === 'accuracy')) {
     return result(
       id,
@@ -392,13 +390,13 @@ function subgroupGaps(config: ProvenantConfig, data: PredictionData | null, erro
   const warnings: string[] = [];
   const passes: string[] = [];
   for (const attribute of config.sensitiveAttributes) {
-    if (!data.raw.has(attribute)) {
+    if (!data.raw.has(attributeSpec(attribute).column)) {
       warnings.push(`"${attribute}" is not a column of the predictions`);
       continue;
     }
     let r;
     try {
-      r = fairness(data, attribute, { minGroupSize: t.min_group_size, bootstrap: { resamples: 200 } });
+      r = fairness(data, attribute, { minGroupSize: t.min_group_size, fourFifths: t.four_fifths, bootstrap: { resamples: 200 } });
     } catch (err) {
       warnings.push(`${attribute}: ${describeError(err)}`);
       continue;

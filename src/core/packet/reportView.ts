@@ -265,6 +265,9 @@ export function renderReport(r: PacketReport): ReportNode {
           ),
           table(['Metric', 'Value [interval]'], Object.entries(ev.metrics).map(([k, e]) => [k, est(e)])),
           ev.confusion ? el('div', null, el('h3', null, 'Confusion matrix'), table(['', 'Predicted positive', 'Predicted negative'], [[el('strong', null, 'Actual positive'), String(ev.confusion.tp), String(ev.confusion.fn)], [el('strong', null, 'Actual negative'), String(ev.confusion.fp), String(ev.confusion.tn)]], 'confusion')) : null,
+          ev.classes && ev.confusionMatrix
+            ? el('div', null, el('h3', null, 'Confusion matrix (rows: true class, columns: predicted class)'), table(['', ...ev.classes.map((c) => `Predicted ${c}`)], ev.confusionMatrix.map((row, k) => [el('strong', null, `Actual ${ev.classes![k]}`), ...row.map(String)]), 'confusion'))
+            : null,
           ev.warnings.length ? el('ul', { class: 'warnings' }, ev.warnings.map((w) => el('li', null, w))) : null,
         ]
       : el('p', { class: 'note' }, 'No evaluation is stored for this run.'),
@@ -322,16 +325,16 @@ export function renderReport(r: PacketReport): ReportNode {
               { class: 'attribute' },
               el('h3', null, `By ${a.attribute}`),
               barChart(
-                `Selection rate by ${a.attribute} (dashed: four-fifths of the highest)`,
+                `Selection rate by ${a.attribute} (dashed: ${a.fourFifths.threshold === undefined || a.fourFifths.threshold === 0.8 ? 'four-fifths' : a.fourFifths.threshold} of the highest)`,
                 a.groups.map((g) => ({ label: `${g.group} (n=${g.n})`, value: g.selectionRate, low: g.selectionRateInterval?.[0] ?? null, high: g.selectionRateInterval?.[1] ?? null, flagged: a.fourFifths.flagged.includes(g.group) })),
-                { min: 0, max: Math.min(1, Math.max(...a.groups.map((g) => g.selectionRateInterval?.[1] ?? g.selectionRate)) * 1.1 || 1), reference: { value: 0.8 * Math.max(...a.groups.map((g) => g.selectionRate)), label: '4/5' } },
+                { min: 0, max: Math.min(1, Math.max(...a.groups.map((g) => g.selectionRateInterval?.[1] ?? g.selectionRate)) * 1.1 || 1), reference: { value: (a.fourFifths.threshold ?? 0.8) * Math.max(...a.groups.map((g) => g.selectionRate)), label: a.fourFifths.threshold === undefined || a.fourFifths.threshold === 0.8 ? '4/5' : String(a.fourFifths.threshold) } },
               ),
               table(
                 ['Group', 'N', 'Positives', 'Selection rate [interval]', 'TPR', 'FPR', 'Accuracy'],
                 a.groups.map((g) => [g.group, String(g.n), String(g.positives), `${num(g.selectionRate)}${g.selectionRateInterval ? ` [${num(g.selectionRateInterval[0])}, ${num(g.selectionRateInterval[1])}]` : ''}`, num(g.tpr), num(g.fpr), num(g.accuracy)]),
               ),
               kv([
-                ['Four-fifths rule', [verdictBadge(a.fourFifths.pass ? 'pass' : 'fail'), ` ratio ${num(a.fourFifths.ratio)}${a.fourFifths.interval ? ` [${num(a.fourFifths.interval[0])}, ${num(a.fourFifths.interval[1])}]` : ''}${a.fourFifths.flagged.length ? `; adverse impact on ${a.fourFifths.flagged.join(', ')}` : ''}${a.fourFifths.smallGroups.length ? `; groups below ${a.fourFifths.minGroupSize} rows: ${a.fourFifths.smallGroups.join(', ')}` : ''}`]],
+                ['Four-fifths rule', [verdictBadge(a.fourFifths.pass ? 'pass' : 'fail'), ` ratio ${num(a.fourFifths.ratio)} (threshold ${a.fourFifths.threshold ?? 0.8})${a.fourFifths.interval ? ` [${num(a.fourFifths.interval[0])}, ${num(a.fourFifths.interval[1])}]` : ''}${a.fourFifths.flagged.length ? `; adverse impact on ${a.fourFifths.flagged.join(', ')}` : ''}${a.fourFifths.smallGroups.length ? `; groups below ${a.fourFifths.minGroupSize} rows: ${a.fourFifths.smallGroups.join(', ')}` : ''}`]],
                 ['Demographic parity', `difference ${num(a.demographicParityDifference)}, ratio ${num(a.demographicParityRatio)}`],
                 ['Equal opportunity', `difference ${num(a.equalOpportunityDifference)}, ratio ${num(a.equalOpportunityRatio)}`],
                 ['Equalized odds', `difference ${num(a.equalizedOddsDifference)}, ratio ${num(a.equalizedOddsRatio)}`],

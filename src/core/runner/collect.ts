@@ -80,6 +80,14 @@ function collectDvcliveHistory(root: string, runDir: string, startedMs: number):
   if (lines.length) appendFileSync(join(runDir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
 }
 
+/** `y_proba` of predictions.json: class labels and their probability columns, when both agree. */
+function probaOf(value: unknown): Pick<PredictionSet, 'yProba'> {
+  if (!value || typeof value !== 'object') return {};
+  const { classes, columns } = value as Record<string, unknown>;
+  const ok = (v: unknown): v is string[] => Array.isArray(v) && v.length >= 2 && v.every((x) => typeof x === 'string');
+  return ok(classes) && ok(columns) && classes.length === columns.length ? { yProba: { classes, columns } } : {};
+}
+
 function collectPredictions(runDir: string, warnings: string[]): PredictionSet[] {
   const meta = readJson(join(runDir, 'predictions.json'), warnings);
   if (!meta || typeof meta !== 'object') return [];
@@ -100,6 +108,7 @@ function collectPredictions(runDir: string, warnings: string[]): PredictionSet[]
       yScore: typeof value.y_score === 'string' ? value.y_score : null,
       yPred: typeof value.y_pred === 'string' ? value.y_pred : null,
       features: strings(value.features),
+      ...probaOf(value.y_proba),
     });
   }
   return sets;

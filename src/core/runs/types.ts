@@ -73,6 +73,8 @@ export interface PredictionSet {
   yScore: string | null;
   yPred: string | null;
   features: string[];
+  /** Class probabilities of a classifier (`y_proba=`): the class labels and their columns, in the same order. */
+  yProba?: { classes: string[]; columns: string[] };
 }
 
 export interface RunRecord {

@@ -6,7 +6,7 @@
  * the panel's own run.
  */
 import * as vscode from 'vscode';
-import { AnalysisSession, evaluateRun, explorerOfRun, fairnessOfRun, openRun, type EngineOptions } from '../../core/analysis/engine';
+import { AnalysisSession, evaluateRun, explorerOfRun, fairnessOfRun, fourFifthsOf, openRun, type EngineOptions } from '../../core/analysis/engine';
 import type { EvaluationResult, FairnessResult, ThresholdExplorer } from '../../core/analysis/types';
 import { describeError, ProvenantError } from '../../core/util/errors';
 import {
@@ -154,7 +154,7 @@ export class AnalysisPanel {
         rows: Array.from({ length: Math.min(TABLE_ROWS, rd.data.rows) }, (_, index) => ({ index, cells: columns.map((c) => shown.get(c)![index]!.slice(0, 200)) })),
         total: rd.data.rows,
       };
-      this.post({ type: 'init', run: { id: rd.run.id, name: rd.run.name }, trusted: this.deps.trusted(), evaluation, fairness, explorers, table, notes });
+      this.post({ type: 'init', run: { id: rd.run.id, name: rd.run.name }, trusted: this.deps.trusted(), evaluation, fairness, explorers, table, notes, fourFifths: fourFifthsOf(rd.config) });
     } catch (err) {
       this.post({ type: 'failed', task: null, message: `Could not analyse run ${this.runId}: ${describeError(err)}` });
     }
@@ -195,11 +195,11 @@ export class AnalysisPanel {
           } else if (task === 'pdp') {
             const stored = await session.explain('pdp', {}, call);
             const trimmed = stored.result.map((pd) => ({ ...pd, individual: pd.individual.slice(0, PANEL_ICE), rows: pd.rows.slice(0, PANEL_ICE) }));
-            this.post({ type: 'dependence', result: trimmed, note: `grid of up to ${stored.settings.gridResolution} points between the ${(stored.settings.percentiles as number[]).map((p) => `${p * 100}th`).join(' and ')} percentiles; ${PANEL_ICE} of ${stored.result[0]?.individual.length ?? 0} ICE curves shown${stored.cached ? ' (stored result)' : ''}` });
+            this.post({ type: 'dependence', result: trimmed, note: `${stored.settings.class !== undefined ? `probability of class ${String(stored.settings.class)}; ` : ''}grid of up to ${stored.settings.gridResolution} points between the ${(stored.settings.percentiles as number[]).map((p) => `${p * 100}th`).join(' and ')} percentiles; ${PANEL_ICE} of ${stored.result[0]?.individual.length ?? 0} ICE curves shown${stored.cached ? ' (stored result)' : ''}` });
           } else {
             const stored = await session.explain('shapley', { rows: [row!] }, call);
             const s = stored.settings;
-            this.post({ type: 'local', result: stored.result[0]!, note: `${s.algorithmUsed} Shapley values, background of ${(s.backgroundRows as number[]).length} rows, ${s.coalitionsPerRow} coalitions; ${stored.cost?.modelEvaluations.toLocaleString('en-US')} model evaluations${stored.cached ? ' (stored result)' : ''}` });
+            this.post({ type: 'local', result: stored.result[0]!, note: `${s.class !== undefined ? `probability of class ${String(s.class)}; ` : ''}${s.algorithmUsed} Shapley values, background of ${(s.backgroundRows as number[]).length} rows, ${s.coalitionsPerRow} coalitions; ${stored.cost?.modelEvaluations.toLocaleString('en-US')} model evaluations${stored.cached ? ' (stored result)' : ''}` });
           }
         },
       );

@@ -150,3 +150,58 @@ describe('threshold explorer', () => {
     assert.throws(() => thresholdExplorer(example(), 'g'), /needs scores \(y_score\)/);
   });
 });
+
+describe('the four-fifths threshold and unusable attributes', () => {
+  // Group a selects 3 of 4 (0.75), group b 4 of 4 (1.0): ratio 0.75.
+  const rates = () => data({ y: [1, 1, 1, 0, 1, 1, 1, 1], pred: [1, 1, 1, 0, 1, 1, 1, 1], groups: { g: ['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b'] } });
+
+  test('the configured threshold decides pass, flagged groups and the explorer alike', () => {
+    const loose = fairness(rates(), 'g', { bootstrap: { resamples: 0 }, fourFifths: 0.7 });
+    assert.equal(loose.fourFifths.pass, true);
+    assert.deepEqual(loose.fourFifths.flagged, []);
+    assert.equal(loose.fourFifths.threshold, 0.7);
+    const strict = fairness(rates(), 'g', { bootstrap: { resamples: 0 }, fourFifths: 0.9 });
+    assert.equal(strict.fourFifths.pass, false);
+    assert.deepEqual(strict.fourFifths.flagged, ['a'], 'a is below 0.9 of the highest rate though above 0.8 of it');
+    assert.match(strict.warnings.join('\n'), /below 0\.9 \(checks\.four_fifths\) of b's/);
+    const byDefault = fairness(rates(), 'g', { bootstrap: { resamples: 0 } });
+    assert.equal(byDefault.fourFifths.threshold, 0.8);
+    assert.equal(byDefault.fourFifths.pass, false);
+    const scored = data({ y: [1, 1, 1, 0, 1, 1, 1, 1], score: [0.9, 0.9, 0.9, 0.1, 0.9, 0.9, 0.9, 0.9], groups: { g: ['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b'] } });
+    const explorer = thresholdExplorer(scored, 'g');
+    assert.equal(summarizeAt(explorer, 0.5, 0.5, 0.7).fourFifthsPass, true);
+    assert.equal(summarizeAt(explorer, 0.5, 0.5, 0.9).fourFifthsPass, false);
+  });
+
+  /** 300 rows whose "income" has 300 distinct values; decisions depend on it. */
+  const continuous = () => {
+    const income = Array.from({ length: 300 }, (_, i) => String(20000 + i * 137.5));
+    const pred = income.map((_, i) => (i % 3 === 0 ? 1 : 0));
+    return data({ y: pred.map((p, i) => (i % 5 === 0 ? 1 - p : p)), pred, groups: { income, gender: income.map((_, i) => (i % 2 ? 'f' : 'm')) } });
+  };
+
+  test('a continuous attribute is refused with advice to bin it, naming the column and the counts', () => {
+    assert.throws(
+      () => fairness(continuous(), 'income', { bootstrap: { resamples: 0 } }),
+      (err: unknown) => {
+        assert.ok(err instanceof ProvenantError);
+        assert.equal(err.code, 'E_ATTRIBUTE');
+        assert.match(err.message, /"income" has 300 distinct values in 300 rows \(300 groups smaller than 30 rows, median group size 1\)/);
+        assert.match(err.hint ?? '', /--bins 4/);
+        return true;
+      },
+    );
+    assert.throws(() => fairness(continuous(), 'gender & income', { bootstrap: { resamples: 0 } }), /"income" has 300 distinct values/, 'an intersection names the attribute to bin');
+  });
+
+  test('--bins cuts it into quantile bins labelled by interval', () => {
+    const r = fairness(continuous(), 'income', { bootstrap: { resamples: 0 }, bins: 4 });
+    assert.deepEqual(r.groups.map((g) => g.group), ['[20000, 30278.1)', '[30278.1, 40556.3)', '[40556.3, 50834.4)', '[50834.4, 61112.5]']);
+    assert.deepEqual(r.groups.map((g) => g.n), [75, 75, 75, 75]);
+    const both = fairness(continuous(), 'income & gender', { bootstrap: { resamples: 0 }, bins: 2 });
+    assert.equal(both.groups.length, 4, 'two bins times two genders');
+    assert.ok(both.groups.every((g) => / & [fm]$/.test(g.group)));
+    // A column with few values is left as it is.
+    assert.deepEqual(fairness(rates(), 'g', { bootstrap: { resamples: 0 }, bins: 4 }).groups.map((g) => g.group), ['a', 'b']);
+  });
+});
