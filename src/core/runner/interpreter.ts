@@ -221,3 +221,13 @@ export function probedInterpreter(exec: string[], env: Env, cwd: string, configu
   const fallback = configured ?? DEFAULT_PYTHON;
   return { path: whichProgram(fallback, env, cwd) ?? fallback, source: configured ? 'configured' : 'default' };
 }
+
+/**
+ * The interpreter a run's command ran, when the run recorded one and it still exists here: what
+ * a reproduction or an explanation of the run starts by default (not the first Python on PATH).
+ */
+export function recordedInterpreter(run: { environment: Pick<EnvironmentSnapshot, 'interpreter'> }): string | undefined {
+  const recorded = run.environment.interpreter;
+  if (!recorded || (recorded.source !== 'command' && recorded.source !== 'shebang')) return undefined;
+  return isExecutableFile(recorded.path) ? recorded.path : undefined;
+}
