@@ -621,6 +621,7 @@ export const isRunRow: Guard<RunRow> = objectOf<RunRow>({
   status: isRunStatus,
   startedAt: isString,
   durationMs: nullable(isFiniteNumber),
+  command: isString,
   starred: isBoolean,
   params: recordOf(isParamValue),
   metrics: recordOf(isNumber),

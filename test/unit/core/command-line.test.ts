@@ -151,3 +151,21 @@ test('seeds as projects write them: random_state, random_seed, nested keys; the 
   assert.deepEqual(withDeclaredSeed(generated, { 'model.seed': 5 }).param, { key: 'model.seed', value: 5, file: 'params logged by the run' });
   assert.equal(withDeclaredSeed(generated, { lr: 1 }).param, undefined);
 });
+
+test('the command is shown quoted as a shell would need it, control characters escaped, cut in the middle', async () => {
+  const { commandText, truncateMiddle } = await import('../../../src/core/runs/commandText');
+  const { rowOf, columnValue, compileFilter } = await import('../../../src/core/runs/table');
+  const { comparisonTables, compareRunsFull } = await import('../../../src/core/runs/compare');
+  const { sampleRun } = await import('../../fixtures/runRecord');
+  assert.equal(commandText(['python', 'train.py', '--note', "it's a test", '--lr=0.1', '\u001b[31mred\nline']), `python train.py --note 'it'\\''s a test' --lr=0.1 '\\x1b[31mred\\nline'`);
+  assert.equal(truncateMiddle('abcdefghijklmnopqrstuvwxyz', 11), 'abcdef…wxyz');
+  const run = sampleRun({ command: ['python', 'train.py', '--lr', '0.1', ...Array.from({ length: 100 }, (_, i) => `--opt${i}`)] });
+  const row = rowOf(run, false);
+  assert.ok(row.command.startsWith('python train.py --lr 0.1') && row.command.endsWith('--opt99') && row.command.length === 300 && row.command.includes('…'));
+  assert.equal(columnValue(row, 'command'), row.command);
+  assert.equal(compileFilter('command ~ "--lr 0.1"')(row), true);
+  const c = await compareRunsFull(tempDir(), [run, sampleRun({ id: '20250101-000001-bbbbbb' })]);
+  const runsTable = comparisonTables(c)[0]!;
+  assert.equal(runsTable.header.at(-1), 'command');
+  assert.equal(runsTable.rows[1]!.at(-1), "python train.py --max-depth 6 --learning-rate 0.05 --note 'depth 6 baseline'");
+});
