@@ -68,7 +68,12 @@ export function parseArguments(args: string[]): Record<string, ParamValue> {
   return out;
 }
 
-/** The params of a recorded command (already redacted): wrappers (`env`, `sh -c`) and the interpreter taken off first. */
+/**
+ * The params of a recorded command (already redacted): wrappers (`env`, `sh -c`) and the
+ * interpreter taken off first. A shell script without a Python command gives none: which of its
+ * commands holds the hyperparameters cannot be told.
+ */
 export function argumentParams(argv: string[], env: Env, cwd: string): Record<string, ParamValue> {
-  return parseArguments(scriptArguments(innerCommand(argv, env, cwd).argv));
+  const inner = innerCommand(argv, env, cwd);
+  return inner.guessed ? {} : parseArguments(scriptArguments(inner.argv));
 }

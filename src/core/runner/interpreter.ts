@@ -70,6 +70,8 @@ export interface InnerCommand {
   env: Env;
   /** The wrappers that were taken off, outermost first (`env`, `sh -c`, …). */
   wrappers: string[];
+  /** True when a shell script ran no Python command and its first command was taken instead. */
+  guessed: boolean;
 }
 
 /** `env [-i] [-u NAME] [-S STRING] [NAME=VALUE]… command`, taken apart. */
@@ -145,6 +147,7 @@ function runsPython(argv: string[], env: Env, cwd: string): boolean {
 export function innerCommand(argv: string[], env: Env, cwd: string): InnerCommand {
   let current = { argv, env };
   const wrappers: string[] = [];
+  let guessed = false;
   for (let depth = 0; depth < 16 && current.argv.length > 0; depth++) {
     const program = basename(current.argv[0]!);
     if (program === 'env') {
@@ -164,15 +167,17 @@ export function innerCommand(argv: string[], env: Env, cwd: string): InnerComman
       const at = shellScriptIndex(current.argv);
       if (at < 0) break;
       const commands = scriptCommands(current.argv[at]!, current.env);
-      const chosen = commands.find((c) => runsPython(innerCommand(c.argv, c.env, cwd).argv, c.env, cwd)) ?? commands[0];
+      const python = commands.find((c) => runsPython(innerCommand(c.argv, c.env, cwd).argv, c.env, cwd));
+      const chosen = python ?? commands[0];
       if (!chosen) break;
+      guessed ||= !python;
       wrappers.push(`${program} -c`);
       current = chosen;
       continue;
     }
     break;
   }
-  return { argv: current.argv, env: current.env, wrappers };
+  return { argv: current.argv, env: current.env, wrappers, guessed };
 }
 
 /** The Python a `#!` line names (absolute, or found on PATH through `env`), or null. */

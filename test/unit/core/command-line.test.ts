@@ -57,7 +57,9 @@ test('wrappers come off: env, sh -c (the Python command of the script), exec', (
   const inner = innerCommand(['env', 'LR=1', 'sh', '-c', 'echo start; python3 train.py --lr "$LR" && echo done'], { PATH: bin }, dir);
   assert.deepEqual(inner.argv, ['python3', 'train.py', '--lr', '1']);
   assert.deepEqual(inner.wrappers, ['env', 'sh -c']);
-  assert.deepEqual(innerCommand(['sh', '-c', 'make data'], { PATH: bin }, dir).argv, ['make', 'data'], 'no Python: the first command');
+  assert.equal(inner.guessed, false);
+  const make = innerCommand(['sh', '-c', 'make data'], { PATH: bin }, dir);
+  assert.deepEqual([make.argv, make.guessed], [['make', 'data'], true], 'no Python: the first command, marked as a guess');
 });
 
 test('script arguments: the interpreter, its options and the script are taken off', () => {
@@ -88,6 +90,8 @@ test('arguments become params: positional, --name value, --name=value, flags, Hy
   assert.equal(typedValue('True'), 'True');
   const { dir, bin } = fakeTree();
   assert.deepEqual(argumentParams(['sh', '-c', 'python3 train.py 0.5 --C=2'], { PATH: bin }, dir), { 'args.0': 0.5, 'args.C': 2 });
+  assert.deepEqual(argumentParams(['sh', '-c', `printf '{"a": 1}' > out.json; echo done`], { PATH: bin }, dir), {}, 'a script without Python gives no params');
+  assert.deepEqual(argumentParams(['Rscript', 'train.R', '--lr', '0.1'], { PATH: bin }, dir), { 'args.lr': 0.1 });
 });
 
 test('secret names: password, token, secret, *key, credential, auth…; not keys, key-file, tokenizer or max-tokens', () => {
