@@ -1,5 +1,6 @@
 import type { RunRecord } from '../core/runs/types';
 import { formatBytes } from '../core/util/format';
+import { commandText } from '../core/runs/commandText';
 
 /** Plain-text table with aligned columns. */
 export function table(header: string[], rows: string[][]): string {
@@ -32,7 +33,7 @@ export function describeRun(run: RunRecord): string {
   const section = (title: string) => out.push('', title);
   out.push(`Run ${run.id}  ${run.name !== run.id ? `"${run.name}"  ` : ''}${run.status}${run.exitCode !== null ? ` (exit ${run.exitCode})` : ''}${run.signal ? ` (${run.signal})` : ''}`);
   out.push(`  experiment  ${run.experiment ?? '(detached HEAD)'}`);
-  out.push(`  command     ${run.command.join(' ')}`);
+  out.push(`  command     ${commandText(run.command)}`);
   if (run.redactedArguments?.length) out.push(`  redacted    ${run.redactedArguments.map((r) => r.argument).join(', ')} (secret values not recorded; a reproduction reads them from PROVENANT_SECRET_<NAME>)`);
   out.push(`  started     ${run.startedAt}   duration ${formatDuration(run.durationMs)}   by ${run.user}@${run.host}`);
   if (run.note) out.push(`  note        ${run.note}`);

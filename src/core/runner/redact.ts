@@ -59,13 +59,15 @@ const OPTION_WITH_VALUE = new RegExp(`^([-+]{0,2}${NAME})=([\\s\\S]*)$`);
 const OPTION = new RegExp(`^-{1,2}${NAME}$`);
 // In a shell script: `--name value`, `--name=value`, `NAME=value`, value bare or quoted.
 const WORD_PART = `'[^']*'|"(?:[^"\\\\]|\\\\.)*"|\\\\.|[^\\s;&|()<>'"\\\\]`;
-const SCRIPT_ARGUMENT = new RegExp(`(^|[\\s;&|(])(-{1,2}${NAME}(?:=|\\s+)|[-+]{0,2}${NAME}=)((?:${WORD_PART})+)`, 'g');
+// (A value after a space does not start with `-`: `--max-tokens --token x` is a flag, then a secret.)
+const SCRIPT_ARGUMENT = new RegExp(`(^|[\\s;&|(])(-{1,2}${NAME}\\s+(?!-)|[-+]{0,2}${NAME}=)((?:${WORD_PART})+)`, 'g');
 
-/** A shell word's value: quotes removed, escapes resolved (`'it'"'"'s'` → `it's`). */
+/** A shell word's value, as sh reads it: quotes removed, escapes resolved (`'it'"'"'s'` → `it's`). */
 function unquote(word: string): string {
   return (word.match(new RegExp(WORD_PART, 'g')) ?? []).map((part) => {
     if (part.startsWith("'")) return part.slice(1, -1);
-    if (part.startsWith('"')) return part.slice(1, -1).replace(/\\(.)/g, '$1');
+    // Within double quotes a backslash escapes only $ ` " \ and a newline.
+    if (part.startsWith('"')) return part.slice(1, -1).replace(/\\([$`"\\\n])/g, '$1');
     if (part.startsWith('\\')) return part.slice(1);
     return part;
   }).join('');
@@ -111,7 +113,7 @@ const shellQuote = (value: string) => `'${value.split("'").join("'\\''")}'`;
  * `env`, each checked against its digest. Refuses (naming the arguments and variables) when a
  * value is missing or is not the one the run used: a command with other values is another run.
  */
-export function restoreSecretArguments(runId: string, argv: string[], redacted: RedactedArgument[] | undefined, env: NodeJS.ProcessEnv): string[] {
+export function restoreSecretArguments(runId: string, argv: string[], redacted: RedactedArgument[] | undefined, env: NodeJS.ProcessEnv, verify: (value: string, digest: string) => boolean = secretMatches): string[] {
   if (!redacted?.length) return argv;
   const missing = [...new Set(redacted.filter((r) => env[secretVariable(r.argument)] === undefined).map((r) => r.argument))];
   if (missing.length) {
@@ -124,7 +126,7 @@ export function restoreSecretArguments(runId: string, argv: string[], redacted: 
   for (const r of redacted) {
     const variable = secretVariable(r.argument);
     const value = env[variable]!;
-    if (!secretMatches(value, r.digest)) {
+    if (!verify(value, r.digest)) {
       throw new ProvenantError(`the value of ${variable} is not the ${r.argument} that run ${runId} used`, { hint: 'Set it to the value the run was started with; a reproduction with another value would not be the same command.', code: 'E_SECRET_ARGUMENT' });
     }
     const element = out[r.index];
