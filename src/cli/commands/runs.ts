@@ -20,7 +20,7 @@ export function registerRunCommands(program: Command): void {
     .command('run')
     .description('run a training command and capture code, data, seed, environment, params, metrics and predictions')
     .option('-n, --name <name>', 'a name for the run')
-    .option('-s, --seed <seed>', 'root seed (default: `seed` in params.yaml, else generated)')
+    .option('-s, --seed <seed>', 'root seed (default: `seed`, else `random_seed`/`random_state`, nested too, in params.yaml; else generated)')
     .option('--python <interpreter>', 'Python interpreter (default: `python` in .provenant/config.yaml, else python3)')
     .option('-q, --quiet', 'do not echo the command\'s output')
     .argument('[command...]', 'the command, after `--` (default: `train` in .provenant/config.yaml)')
