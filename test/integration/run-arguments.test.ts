@@ -214,4 +214,21 @@ describe('secrets given as command-line arguments', () => {
     const all = everything(root, run.id) + everything(verdict.checkout, verdict.reproduction);
     for (const s of SECRETS) assert.ok(!all.includes(s), `no trace of ${s} after the reproduction`);
   });
+
+  test('a secret passed through the environment and named in train: stays a variable; the re-run reads it from the environment', () => {
+    const py = requirePython();
+    const root = makeRepo({ 'train.py': TRAIN, '.provenant/config.yaml': `train: ${py} train.py 0.5 --api-key "$MY_API_KEY"\n`, 'README.md': '# t\n' });
+    const value = 'ENV-K3Y-0F-THE-API';
+    const started = cli(root, ['run', '--quiet'], { MY_API_KEY: value });
+    assert.equal(started.status, 0, started.stderr);
+    const run = lastRun(root);
+    assert.equal(run.metrics.secret_given, 1, 'the script was given the value');
+    assert.deepEqual(run.command, ['sh', '-c', `${py} train.py 0.5 --api-key "$MY_API_KEY"`]);
+    assert.equal(run.params['args.api_key'], '$MY_API_KEY');
+    assert.equal(run.redactedArguments, undefined, 'nothing to redact');
+    assert.ok(!everything(root, run.id).includes(value));
+    const reproduced = cli(root, ['reproduce', run.id, '--json'], { MY_API_KEY: value });
+    assert.equal(reproduced.status, 0, reproduced.stderr);
+    assert.equal((JSON.parse(reproduced.stdout) as { verdict: string }).verdict, 'identical');
+  });
 });

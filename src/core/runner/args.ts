@@ -71,9 +71,10 @@ export function parseArguments(args: string[]): Record<string, ParamValue> {
 /**
  * The params of a recorded command (already redacted): wrappers (`env`, `sh -c`) and the
  * interpreter taken off first. A shell script without a Python command gives none: which of its
- * commands holds the hyperparameters cannot be told.
+ * commands holds the hyperparameters cannot be told. Shell variables stay `$NAME`: values from the
+ * environment are never recorded.
  */
 export function argumentParams(argv: string[], env: Env, cwd: string): Record<string, ParamValue> {
   const inner = innerCommand(argv, env, cwd);
-  return inner.guessed ? {} : parseArguments(scriptArguments(inner.argv));
+  return inner.guessed ? {} : parseArguments(scriptArguments(inner.literal));
 }

@@ -72,6 +72,8 @@ export interface InnerCommand {
   wrappers: string[];
   /** True when a shell script ran no Python command and its first command was taken instead. */
   guessed: boolean;
+  /** `argv` with the variables of a shell script left as `$NAME`: what may be recorded. */
+  literal: string[];
 }
 
 /** `env [-i] [-u NAME] [-S STRING] [NAME=VALUE]… command`, taken apart. */
@@ -100,28 +102,41 @@ function unwrapEnv(argv: string[], env: Env): { argv: string[]; env: Env } {
   return { argv: argv.slice(i), env: next };
 }
 
-/** The simple commands of a shell script (split at `&&`, `;`, `|`, …), each with its leading assignments applied. */
-function scriptCommands(script: string, env: Env): { argv: string[]; env: Env }[] {
-  const commands: { argv: string[]; env: Env }[] = [];
-  let words: string[] = [];
-  const flush = () => {
+/**
+ * The simple commands of a shell script (split at `&&`, `;`, `|`, …), each with its leading
+ * assignments applied; `literal` holds the same words with variables left as `$NAME` (what may be
+ * recorded: the environment's values never are).
+ */
+function scriptCommands(script: string, env: Env): { argv: string[]; literal: string[]; env: Env }[] {
+  const split = (lookup: (key: string) => string) => {
+    const commands: string[][] = [];
+    let words: string[] = [];
+    for (const token of parse(script, lookup)) {
+      if (typeof token === 'string') words.push(token);
+      else if ('op' in token && token.op === 'glob') words.push(token.pattern);
+      else if ('comment' in token) break;
+      else {
+        commands.push(words);
+        words = [];
+      }
+    }
+    commands.push(words);
+    return commands;
+  };
+  const expanded = split((key) => env[key] ?? '');
+  const literal = split((key) => `$${key}`);
+  const out: { argv: string[]; literal: string[]; env: Env }[] = [];
+  expanded.forEach((words, n) => {
     const local: Env = { ...env };
     let i = 0;
     for (; i < words.length && ASSIGNMENT.test(words[i]!); i++) {
       const eq = words[i]!.indexOf('=');
       local[words[i]!.slice(0, eq)] = words[i]!.slice(eq + 1);
     }
-    if (i < words.length) commands.push({ argv: words.slice(i), env: local });
-    words = [];
-  };
-  for (const token of parse(script, (key: string) => env[key] ?? '')) {
-    if (typeof token === 'string') words.push(token);
-    else if ('op' in token && token.op === 'glob') words.push(token.pattern);
-    else if ('comment' in token) break;
-    else flush();
-  }
-  flush();
-  return commands;
+    const same = literal[n]?.length === words.length;
+    if (i < words.length) out.push({ argv: words.slice(i), literal: same ? literal[n]!.slice(i) : [], env: local });
+  });
+  return out;
 }
 
 /** The index of the script argument of `sh [options] -c script`, or -1. */
@@ -146,13 +161,20 @@ function runsPython(argv: string[], env: Env, cwd: string): boolean {
 /** Takes wrappers off a command until the program that does the work is reached. */
 export function innerCommand(argv: string[], env: Env, cwd: string): InnerCommand {
   let current = { argv, env };
+  let literal = argv;
   const wrappers: string[] = [];
   let guessed = false;
+  const dropped = (next: string[]) => {
+    const removed = current.argv.length - next.length;
+    literal = removed >= 0 && literal.length === current.argv.length ? literal.slice(removed) : next;
+  };
   for (let depth = 0; depth < 16 && current.argv.length > 0; depth++) {
     const program = basename(current.argv[0]!);
     if (program === 'env') {
       wrappers.push('env');
-      current = unwrapEnv(current.argv, current.env);
+      const next = unwrapEnv(current.argv, current.env);
+      dropped(next.argv);
+      current = next;
       continue;
     }
     if (PASS_THROUGH.has(program)) {
@@ -160,24 +182,26 @@ export function innerCommand(argv: string[], env: Env, cwd: string): InnerComman
       let rest = current.argv.slice(1);
       if (program === 'nice' && (rest[0] === '-n' || rest[0] === '--adjustment')) rest = rest.slice(2);
       while (rest[0]?.startsWith('-')) rest = rest.slice(1);
+      dropped(rest);
       current = { argv: rest, env: current.env };
       continue;
     }
     if (SHELLS.has(program)) {
       const at = shellScriptIndex(current.argv);
       if (at < 0) break;
-      const commands = scriptCommands(current.argv[at]!, current.env);
+      const commands = scriptCommands(literal[at] ?? current.argv[at]!, current.env);
       const python = commands.find((c) => runsPython(innerCommand(c.argv, c.env, cwd).argv, c.env, cwd));
       const chosen = python ?? commands[0];
       if (!chosen) break;
       guessed ||= !python;
       wrappers.push(`${program} -c`);
-      current = chosen;
+      current = { argv: chosen.argv, env: chosen.env };
+      literal = chosen.literal;
       continue;
     }
     break;
   }
-  return { argv: current.argv, env: current.env, wrappers, guessed };
+  return { argv: current.argv, env: current.env, wrappers, guessed, literal };
 }
 
 /** The Python a `#!` line names (absolute, or found on PATH through `env`), or null. */

@@ -73,6 +73,9 @@ function unquote(word: string): string {
   }).join('');
 }
 
+/** A value that only names a variable (`$HF_TOKEN`, `"${HF_TOKEN}"`): the shell fills it in at run time, it holds no secret. */
+const VARIABLE_ONLY = /^"?\$(\{[A-Za-z_]\w*\}|[A-Za-z_]\w*)"?$/;
+
 /** The command as it may be recorded, and what was taken out of it. */
 export function redactCommand(argv: string[], digest: (value: string) => string = digestSecret): { argv: string[]; redacted: RedactedArgument[] } {
   const out = [...argv];
@@ -82,17 +85,17 @@ export function redactCommand(argv: string[], digest: (value: string) => string 
     if (isShellScript(out, i)) {
       out[i] = a.replace(SCRIPT_ARGUMENT, (whole, lead: string, head: string, value: string) => {
         const name = head.replace(/(=|\s+)$/, '');
-        if (!isSecretName(name) || value === REDACTED) return whole;
+        if (!isSecretName(name) || value === REDACTED || VARIABLE_ONLY.test(value)) return whole;
         redacted.push({ index: i, argument: name, digest: digest(unquote(value)) });
         return `${lead}${head}${REDACTED}`;
       });
       continue;
     }
     const withValue = OPTION_WITH_VALUE.exec(a);
-    if (withValue && isSecretName(withValue[1]!)) {
+    if (withValue && isSecretName(withValue[1]!) && !VARIABLE_ONLY.test(withValue[2]!)) {
       redacted.push({ index: i, argument: withValue[1]!, digest: digest(withValue[2]!) });
       out[i] = `${withValue[1]}=${REDACTED}`;
-    } else if (OPTION.test(a) && isSecretName(a) && i + 1 < out.length && !out[i + 1]!.startsWith('-')) {
+    } else if (OPTION.test(a) && isSecretName(a) && i + 1 < out.length && !out[i + 1]!.startsWith('-') && !VARIABLE_ONLY.test(out[i + 1]!)) {
       redacted.push({ index: i + 1, argument: a, digest: digest(out[i + 1]!) });
       out[i + 1] = REDACTED;
       i++;

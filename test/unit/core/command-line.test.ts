@@ -58,6 +58,7 @@ test('wrappers come off: env, sh -c (the Python command of the script), exec', (
   assert.deepEqual(inner.argv, ['python3', 'train.py', '--lr', '1']);
   assert.deepEqual(inner.wrappers, ['env', 'sh -c']);
   assert.equal(inner.guessed, false);
+  assert.deepEqual(inner.literal, ['python3', 'train.py', '--lr', '$LR'], 'what may be recorded keeps the variable');
   const make = innerCommand(['sh', '-c', 'make data'], { PATH: bin }, dir);
   assert.deepEqual([make.argv, make.guessed], [['make', 'data'], true], 'no Python: the first command, marked as a guess');
 });
@@ -92,6 +93,8 @@ test('arguments become params: positional, --name value, --name=value, flags, Hy
   assert.deepEqual(argumentParams(['sh', '-c', 'python3 train.py 0.5 --C=2'], { PATH: bin }, dir), { 'args.0': 0.5, 'args.C': 2 });
   assert.deepEqual(argumentParams(['sh', '-c', `printf '{"a": 1}' > out.json; echo done`], { PATH: bin }, dir), {}, 'a script without Python gives no params');
   assert.deepEqual(argumentParams(['Rscript', 'train.R', '--lr', '0.1'], { PATH: bin }, dir), { 'args.lr': 0.1 });
+  const fromEnv = argumentParams(['env', 'X=1', 'sh', '-c', 'python3 train.py --lr "$LR" --hf ${HF}'], { PATH: bin, LR: '0.5', HF: 'tok-secret-value' }, dir);
+  assert.deepEqual(fromEnv, { 'args.lr': '$LR', 'args.hf': '$HF' }, 'values of the environment are never recorded');
 });
 
 test('secret names: password, token, secret, *key, credential, auth…; not keys, key-file, tokenizer or max-tokens', () => {
@@ -118,6 +121,7 @@ test('redaction replaces secret values everywhere in the command and keeps a sal
   assert.ok(secretMatches('s3 cret', script.redacted[0]!.digest));
   assert.ok(secretMatches('x y', script.redacted[1]!.digest));
   assert.deepEqual(redactCommand(['python3', 'train.py', '--lr', '1']).redacted, []);
+  assert.deepEqual(redactCommand(['sh', '-c', 'python3 train.py --token "$HF_TOKEN" --api-key=${KEY}']).redacted, [], 'a variable holds no secret: the shell fills it in');
 });
 
 test('a reproduction takes redacted values from PROVENANT_SECRET_<NAME>, checks them, or refuses naming them', () => {
