@@ -1,5 +1,6 @@
 import type { RunRecord } from '../core/runs/types';
 import { formatBytes } from '../core/util/format';
+import { commandText } from '../core/runs/commandText';
 
 /** Plain-text table with aligned columns. */
 export function table(header: string[], rows: string[][]): string {
@@ -32,7 +33,8 @@ export function describeRun(run: RunRecord): string {
   const section = (title: string) => out.push('', title);
   out.push(`Run ${run.id}  ${run.name !== run.id ? `"${run.name}"  ` : ''}${run.status}${run.exitCode !== null ? ` (exit ${run.exitCode})` : ''}${run.signal ? ` (${run.signal})` : ''}`);
   out.push(`  experiment  ${run.experiment ?? '(detached HEAD)'}`);
-  out.push(`  command     ${run.command.join(' ')}`);
+  out.push(`  command     ${commandText(run.command)}`);
+  if (run.redactedArguments?.length) out.push(`  redacted    ${run.redactedArguments.map((r) => r.argument).join(', ')} (secret values not recorded; a reproduction reads them from PROVENANT_SECRET_<NAME>)`);
   out.push(`  started     ${run.startedAt}   duration ${formatDuration(run.durationMs)}   by ${run.user}@${run.host}`);
   if (run.note) out.push(`  note        ${run.note}`);
   section('Code');
@@ -42,7 +44,8 @@ export function describeRun(run: RunRecord): string {
   for (const f of run.code.changedFiles.slice(0, 20)) out.push(`    ${f.change.padEnd(8)} ${f.path}`);
   if (run.code.changedFiles.length > 20) out.push(`    … and ${run.code.changedFiles.length - 20} more`);
   section('Seeds');
-  out.push(`  root        ${run.seeds.root} (from ${run.seeds.source})`);
+  out.push(`  root        ${run.seeds.root} (from ${run.seeds.source}${run.seeds.source === 'params' && run.seeds.param ? `: ${run.seeds.param.file} ${run.seeds.param.key}` : ''})`);
+  if (run.seeds.param && run.seeds.source !== 'params') out.push(`  declared    ${run.seeds.param.key} = ${run.seeds.param.value} (${run.seeds.param.file})`);
   out.push(`  seeded      ${run.seeds.seeded.length ? run.seeds.seeded.join(', ') : 'nothing reported by the script'}`);
   section('Data');
   if (run.data.length === 0) out.push('  (no data dependencies configured)');
@@ -50,6 +53,7 @@ export function describeRun(run: RunRecord): string {
   section('Environment');
   const env = run.environment;
   out.push(`  python      ${env.python ? `${env.python.implementation} ${env.python.version} (${env.python.executable})` : `not captured: ${env.pythonError ?? 'unknown'}`}`);
+  if (env.interpreter) out.push(`  interpreter ${env.interpreter.path} (${{ command: 'named by the command', shebang: "the script's #! line", configured: 'configured', default: 'python3 on PATH' }[env.interpreter.source]})`);
   out.push(`  packages    ${Object.keys(env.packages).length}`);
   out.push(`  lockfiles   ${Object.keys(env.lockfiles).join(', ') || 'none'}`);
   out.push(`  system      ${env.os.distro ?? env.os.platform} ${env.os.arch}, ${env.cpu.cores} × ${env.cpu.model}, ${formatBytes(env.memoryBytes)}${env.gpus.length ? `, ${env.gpus.map((g) => g.name).join(', ')}` : ''}`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, CONFIG_PATH } from '../core/config/config';
 import { readMetricHistory, readRun, runFile } from '../core/runs/store';
 import { DEFAULT_PYTHON } from '../core/runner/command';
+import { recordedInterpreter } from '../core/runner/interpreter';
 import { describeError } from '../core/util/errors';
 import { RunsModel } from './runsModel';
 import { ExperimentsTree } from './experimentsTree';
@@ -79,7 +80,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const experiments = new ExperimentsTree(root, model, experimentsHub, keyMetric);
   const interpreter = () => settings().get<string>('pythonPath') || config()?.python || DEFAULT_PYTHON;
   const ctx: ProvenantContext = { extension: context, root, output, runs: model, experiments: experimentsHub, settings, config, interpreter, command, cliPath: join(context.extensionPath, 'dist', 'cli.js') };
-  const environment = new EnvironmentTree(root, model, interpreter);
+  // Drift is measured with the interpreter the last run recorded (like for like), unless one is set.
+  const environment = new EnvironmentTree(root, model, () => settings().get<string>('pythonPath') || (model.runs[0] && recordedInterpreter(model.runs[0])) || interpreter());
   context.subscriptions.push(
     vscode.window.createTreeView('provenant.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true }),
     vscode.window.registerTreeDataProvider('provenant.environment', environment),

@@ -208,6 +208,7 @@ const isSeeds: Guard<Seeds> = objectOf<Seeds>({
   source: literal('flag', 'params', 'generated'),
   env: recordOf(isString),
   seeded: arrayOf(isString),
+  param: optional(objectOf<NonNullable<Seeds['param']>>({ key: isString, value: isCount, file: isString })),
 });
 
 const isGpuInfo: Guard<GpuInfo> = objectOf<GpuInfo>({
@@ -221,6 +222,7 @@ const isEnvironmentSnapshot: Guard<EnvironmentSnapshot> = objectOf<EnvironmentSn
   fingerprint: isString,
   python: nullable(objectOf<NonNullable<EnvironmentSnapshot['python']>>({ executable: isString, version: isString, implementation: isString })),
   pythonError: optional(isString),
+  interpreter: optional(objectOf<NonNullable<EnvironmentSnapshot['interpreter']>>({ path: isString, source: literal('command', 'shebang', 'configured', 'default') })),
   packages: recordOf(isString),
   lockfiles: recordOf(isString),
   os: objectOf<EnvironmentSnapshot['os']>({ platform: isString, release: isString, arch: isString, distro: nullable(isString) }),
@@ -283,6 +285,7 @@ export const isRunRecord: Guard<RunRecord> = objectOf<RunRecord>({
   artifacts: arrayOf(isArtifactRecord),
   predictions: arrayOf(isPredictionSet),
   note: optional(isString),
+  redactedArguments: optional(arrayOf(objectOf<NonNullable<RunRecord['redactedArguments']>[number]>({ index: isCount, argument: isString, digest: isString }))),
   reproduction: optional(
     objectOf<NonNullable<RunRecord['reproduction']>>({ verdict: literal('identical', 'within-tolerance', 'diverged'), run: isRunId, finishedAt: isString, differences: isCount }),
   ),
@@ -625,6 +628,7 @@ export const isRunRow: Guard<RunRow> = objectOf<RunRow>({
   status: isRunStatus,
   startedAt: isString,
   durationMs: nullable(isFiniteNumber),
+  command: isString,
   starred: isBoolean,
   params: recordOf(isParamValue),
   metrics: recordOf(isNumber),

@@ -21,7 +21,7 @@ const LONG = `long-${'x'.repeat(5_000)}`;
 
 function hostileRuns(): RunRecord[] {
   const base = sampleRun();
-  const a = sampleRun({ id: '20250101-000000-aaaaaa', name: `${IMG} ${SCRIPT}`, experiment: `exp/${IMG}`, data: [{ path: `data/${SCRIPT}`, md5: '11111111111111111111111111111111.dir', size: 3 }], params: { [IMG]: SCRIPT, lr: 0.1, [UNICODE]: QUOTES, [LONG]: 1 }, metrics: { [IMG]: 0.5, auc: 0.8, [LONG]: 1 } });
+  const a = sampleRun({ id: '20250101-000000-aaaaaa', command: ['python', 'train.py', '--note', IMG, LONG], name: `${IMG} ${SCRIPT}`, experiment: `exp/${IMG}`, data: [{ path: `data/${SCRIPT}`, md5: '11111111111111111111111111111111.dir', size: 3 }], params: { [IMG]: SCRIPT, lr: 0.1, [UNICODE]: QUOTES, [LONG]: 1 }, metrics: { [IMG]: 0.5, auc: 0.8, [LONG]: 1 } });
   const b = sampleRun({
     id: '20250101-000001-bbbbbb',
     name: `${UNICODE} ${QUOTES} ${LONG}`,
@@ -122,6 +122,10 @@ describe('compare panel (Chromium)', () => {
       const text = (await panel.page.locator('#content').textContent()) ?? '';
       for (const s of [IMG, SCRIPT, UNICODE, 'Comparing 2 runs', `${IMG}.csv`, 'numpy', '9.9.9', `src/${IMG}.py`, 'Δ +0.05', '[0.75, 0.85]', `not paired ${IMG}`]) assert.ok(text.includes(s), `shows ${JSON.stringify(s.slice(0, 40))}`);
       assert.ok(text.includes('1 added') && text.includes('1 modified'), 'file lists of the data folder');
+      const command = panel.page.locator('.runs-summary .command-cell').first();
+      const shown = (await command.textContent()) ?? '';
+      assert.ok(shown.startsWith(`python train.py --note '<img src=x`) && shown.length <= 80 && shown.includes('…'), `command cut in the middle: ${shown}`);
+      assert.ok(((await command.getAttribute('title')) ?? '').endsWith(`${'x'.repeat(100)}`), 'the whole command in the tooltip');
       assert.equal(await panel.page.locator('figure.confusion').count(), 2);
       const curves = await panel.page.locator('figure.chart-card').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.chart));
       assert.deepEqual(curves, [`curve-${IMG}`, 'roc', 'pr'], 'one overlaid curve for the hostile metric name, ROC and PR');
@@ -194,6 +198,7 @@ function manyRows(n: number, metrics = 25, params = 25): RunRow[] {
     ...base,
     id: `20250101-${String(Math.floor(i / 60)).padStart(4, '0')}${String(i % 60).padStart(2, '0')}-${i.toString(16).padStart(6, '0')}`,
     name: i === 3 ? `${IMG} ${SCRIPT}` : `run-${i}`,
+    command: i === 3 ? `python train.py --note '${IMG}'` : `python train.py --lr ${i}`,
     experiment: `exp/${['a', 'b', 'c'][i % 3]}`,
     startedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
     starred: i % 97 === 0,
@@ -225,6 +230,9 @@ describe('runs table (Chromium)', () => {
 
       // Newest first by default; scrolling to the end shows the oldest run.
       assert.equal(await panel.page.locator('.grid-row[aria-rowindex="2"] .name-text').textContent(), 'run-9999');
+      // The command is a column of its own by default.
+      assert.equal(await panel.page.locator('button.hcell[data-column="command"]').textContent(), 'Command');
+      assert.equal(await panel.page.locator('.grid-row[aria-rowindex="2"] .gcell', { hasText: 'python train.py --lr 9999' }).count(), 1);
       await panel.page.locator('#grid').evaluate((el) => (el.scrollTop = el.scrollHeight));
       await panel.page.waitForSelector('.grid-row .name-text:text-is("run-0")');
 

@@ -33,12 +33,13 @@ function hostileRun(): { run: RunRecord; history: MetricPoint[] } {
       { path: LONG, md5: LONG, size: 0 },
     ],
     code: { ...base.code, changedFiles: [{ path: IMG, change: 'added' }, { path: LONG, change: 'modified' }] },
-    seeds: { ...base.seeds, env: { [IMG]: SCRIPT }, seeded: [UNICODE, IMG] },
+    seeds: { ...base.seeds, env: { [IMG]: SCRIPT }, seeded: [UNICODE, IMG], source: 'generated', param: { key: `args.${IMG}`, value: 3, file: 'command line' } },
     environment: {
       ...base.environment,
       packages: { [IMG]: '1.0', [SCRIPT]: QUOTES, [UNICODE]: '2.0', [LONG]: LONG, numpy: '2.2.1' },
       variables: { [IMG]: LONG },
       gpus: [{ name: IMG, driver: SCRIPT, memoryMiB: null, cuda: null }],
+      interpreter: { path: `/opt/${SCRIPT}/python3`, source: 'shebang' },
     },
     artifacts: [{ path: SCRIPT, md5: IMG, size: 5, stored: UNICODE }],
     predictions: [{ ...base.predictions[0]!, name: IMG, columns: [IMG, LONG, UNICODE] }],
@@ -298,7 +299,7 @@ describe('run details panel (Chromium)', () => {
       const page = panel.page;
       assert.equal(await page.locator('h1.run-name').textContent(), run.name);
       const text = await page.locator('#content').textContent();
-      for (const s of [IMG, SCRIPT, QUOTES, UNICODE, LONG, `data/${SCRIPT}/${UNICODE}`]) assert.ok(text!.includes(s), `literal ${s.slice(0, 40)}`);
+      for (const s of [IMG, SCRIPT, QUOTES, UNICODE, LONG, `data/${SCRIPT}/${UNICODE}`, `/opt/${SCRIPT}/python3 (the script's #! line)`, `args.${IMG} = 3 (command line)`]) assert.ok(text!.includes(s), `literal ${s.slice(0, 40)}`);
       // Param keys and values, metric names, package names arrive intact as text.
       const cells = await page.locator('td .cell').allTextContents();
       for (const s of [IMG, SCRIPT, UNICODE, LONG]) assert.ok(cells.includes(s), `a cell holds exactly ${s.slice(0, 40)}`);

@@ -7,6 +7,7 @@ import type { FullComparison, ComparedRow } from '../../src/core/runs/compare';
 import type { ComparisonExtras, RunEvaluation } from '../../src/core/runs/compareEvaluation';
 import type { Estimate } from '../../src/core/analysis/types';
 import type { MetricPoint } from '../../src/core/runs/types';
+import { commandText, truncateMiddle } from '../../src/core/runs/commandText';
 import { describeMessage, isComparePanelHostMessage, isPlainObject, isRunId, type ComparePanelWebviewMessage } from '../../src/shared/messages';
 import { applyChartColors, smooth } from '../common/charts';
 import { button, checkbox, formatDate, formatDuration, formatNumber, h, onThemeChange, smoothingSlider, themeColors, type Child, type ThemeColors, type VsCodeApi } from '../common/dom';
@@ -53,6 +54,14 @@ function muted(text: string): HTMLElement {
 
 function cell(content: Child, className = ''): HTMLTableCellElement {
   return h('td', {}, h('div', { className: `cell ${className}`.trim() }, content));
+}
+
+/** The run's command, cut in the middle to fit; the whole of it in the tooltip. */
+function commandCell(argv: string[]): HTMLElement {
+  const full = commandText(argv);
+  const el = h('code', { className: 'command-cell' }, truncateMiddle(full, 80));
+  el.title = full;
+  return el;
 }
 
 function runLabel(i: number): string {
@@ -140,6 +149,7 @@ function renderHeader(c: FullComparison): HTMLElement {
         formatDate(r.startedAt),
         formatDuration(r.durationMs),
         r.dirty ? h('span', { className: 'warn' }, 'uncommitted edits') : 'clean',
+        commandCell(r.command),
         open,
       ],
     };
@@ -148,7 +158,7 @@ function renderHeader(c: FullComparison): HTMLElement {
     'header',
     { className: 'compare-header' },
     h('h1', {}, `Comparing ${c.runs.length} runs`),
-    table('Runs compared', ['#', 'Name', 'Id', 'Branch', 'Status', 'Started', 'Duration', 'Code', ''], rows, 'runs-summary'),
+    table('Runs compared', ['#', 'Name', 'Id', 'Branch', 'Status', 'Started', 'Duration', 'Code', 'Command', ''], rows, 'runs-summary'),
     h('p', { className: 'summary-line', id: 'summary-line' }, `Differences: ${counts.map(([k, n]) => `${n} ${k}`).join(' · ')}`),
     h(
       'div',

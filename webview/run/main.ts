@@ -378,7 +378,8 @@ function renderSeeds(run: RunRecord): HTMLElement {
     'Seeds',
     facts([
       ['Root seed', mono(String(seeds.root))],
-      ['Source', { flag: 'command-line flag', params: 'params file', generated: 'generated and recorded' }[seeds.source]],
+      ['Source', `${{ flag: 'command-line flag', params: 'params file', generated: 'generated and recorded' }[seeds.source]}${seeds.source === 'params' && seeds.param ? ` (${seeds.param.file}: ${seeds.param.key})` : ''}`],
+      ...(seeds.param && seeds.source !== 'params' ? [['Seed the run declares', h('span', {}, mono(`${seeds.param.key} = ${seeds.param.value}`), ` (${seeds.param.file})`)] as [string, HTMLElement]] : []),
       [
         'Seeded libraries',
         seeds.seeded.length ? h('span', { className: 'chips' }, ...seeds.seeded.map((lib) => h('span', { className: 'chip' }, lib))) : h('span', { className: 'warn' }, 'none recorded (seed_everything not called)'),
@@ -539,6 +540,7 @@ function renderEnvironment(run: RunRecord): HTMLElement {
     'Environment',
     facts([
       ['Python', python],
+      ...(env.interpreter ? [['Interpreter', h('span', {}, mono(env.interpreter.path), ` (${{ command: 'named by the command', shebang: "the script's #! line", configured: 'configured', default: 'python3 on PATH' }[env.interpreter.source]})`)] as [string, HTMLElement]] : []),
       ['OS', `${env.os.distro ?? env.os.platform} (${env.os.platform} ${env.os.release}, ${env.os.arch})`],
       ['CPU', `${env.cpu.model} — ${env.cpu.cores} cores`],
       ['Memory', formatBytes(env.memoryBytes)],

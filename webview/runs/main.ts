@@ -18,7 +18,7 @@ const ROW_HEIGHT = 26;
 const OVERSCAN = 4;
 const COLUMN_OVERSCAN = 1;
 const FIXED_COLUMNS = ['select', 'star', 'name'] as const;
-const FIELD_LABELS: Record<string, string> = { name: 'Name', experiment: 'Branch', status: 'Status', startedAt: 'Started', durationMs: 'Duration', id: 'Id' };
+const FIELD_LABELS: Record<string, string> = { name: 'Name', experiment: 'Branch', status: 'Status', startedAt: 'Started', durationMs: 'Duration', command: 'Command', id: 'Id' };
 
 function defaultState(): RunsTableState {
   return { columns: [], sort: { column: 'startedAt', descending: true }, filter: '', groupByBranch: false, hidden: [], showHidden: false, chart: 'none', scatterX: null, scatterY: null };
@@ -73,7 +73,7 @@ function availableColumns(): string[] {
 function chooseDefaultColumns(): void {
   if (stateChosen || rows.size === 0) return;
   const all = availableColumns();
-  ui.columns = ['experiment', 'status', 'startedAt', ...all.filter((c) => c.startsWith('metrics:')).slice(0, 6), ...all.filter((c) => c.startsWith('params:')).slice(0, 6)];
+  ui.columns = ['experiment', 'status', 'startedAt', 'command', ...all.filter((c) => c.startsWith('metrics:')).slice(0, 6), ...all.filter((c) => c.startsWith('params:')).slice(0, 6)];
   stateChosen = true;
 }
 
@@ -84,6 +84,7 @@ function columnWidth(column: string): number {
   if (column === 'startedAt') return 150;
   if (column === 'status') return 90;
   if (column === 'experiment') return 140;
+  if (column === 'command') return 240;
   return 110;
 }
 

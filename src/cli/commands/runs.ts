@@ -6,6 +6,7 @@ import { loadConfig } from '../../core/config/config';
 import { snapshotEnvironment } from '../../core/env/snapshot';
 import { diffEnvironments } from '../../core/env/diff';
 import { DEFAULT_PYTHON } from '../../core/runner/command';
+import { recordedInterpreter } from '../../core/runner/interpreter';
 import { recoverInterruptedRuns } from '../../core/runner/recover';
 import { describeRun, formatDuration, formatNumber, keyMetricOf, table } from '../format';
 import { json, print, workspace } from '../io';
@@ -19,7 +20,7 @@ export function registerRunCommands(program: Command): void {
     .command('run')
     .description('run a training command and capture code, data, seed, environment, params, metrics and predictions')
     .option('-n, --name <name>', 'a name for the run')
-    .option('-s, --seed <seed>', 'root seed (default: `seed` in params.yaml, else generated)')
+    .option('-s, --seed <seed>', 'root seed (default: `seed`, else `random_seed`/`random_state`, nested too, in params.yaml; else generated)')
     .option('--python <interpreter>', 'Python interpreter (default: `python` in .provenant/config.yaml, else python3)')
     .option('-q, --quiet', 'do not echo the command\'s output')
     .argument('[command...]', 'the command, after `--` (default: `train` in .provenant/config.yaml)')
@@ -80,13 +81,14 @@ export function registerRunCommands(program: Command): void {
   program
     .command('env')
     .description("snapshot the configured interpreter's environment and show what drifted since the last run")
-    .option('--python <interpreter>', 'Python interpreter')
+    .option('--python <interpreter>', 'Python interpreter (default: the one the last run recorded, else `python` of config.yaml, else python3)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { python?: string; json?: boolean }) => {
       const root = workspace();
       const config = loadConfig(root);
-      const current = await snapshotEnvironment(root, opts.python ?? config.python ?? DEFAULT_PYTHON);
       const last = listRuns(root).runs[0];
+      // The last run's own interpreter by default, so drift is measured against like for like.
+      const current = await snapshotEnvironment(root, opts.python ?? (last && recordedInterpreter(last)) ?? config.python ?? DEFAULT_PYTHON);
       const drift = last ? diffEnvironments(last.environment, current) : null;
       if (opts.json) return json({ environment: current, since: last?.id ?? null, drift });
       print(`python    ${current.python ? `${current.python.version} (${current.python.executable})` : current.pythonError}`);

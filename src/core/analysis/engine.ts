@@ -11,6 +11,7 @@ import { delimiter, isAbsolute, join, relative } from 'node:path';
 import { loadConfig, CONFIG_PATH, type ProvenantConfig } from '../config/config';
 import { md5File } from '../data/md5';
 import { DEFAULT_PYTHON, resolveCommand } from '../runner/command';
+import { recordedInterpreter } from '../runner/interpreter';
 import { RUNS_DIR, readRun, runDir } from '../runs/store';
 import type { RunRecord } from '../runs/types';
 import { writeJsonAtomic } from '../util/atomic';
@@ -54,7 +55,7 @@ export interface EngineOptions {
   config?: ProvenantConfig;
   /** Prediction set (default: holdout). */
   set?: string;
-  /** Interpreter for the default predictor (default: config `python`, else python3). */
+  /** Interpreter for the default predictor (default: the one the run recorded, else config `python`, else python3). */
   python?: string;
   /** Folder holding the `provenant` Python package (put on PYTHONPATH of the default predictor). */
   pythonHelperDir?: string;
@@ -202,7 +203,7 @@ export interface PredictorSpec {
  * stored a pickled model.
  */
 export function predictorSpec(root: string, rd: RunData, options: EngineOptions = {}): PredictorSpec {
-  const python = options.python ?? rd.config.python ?? DEFAULT_PYTHON;
+  const python = options.python ?? recordedInterpreter(rd.run) ?? rd.config.python ?? DEFAULT_PYTHON;
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (options.pythonHelperDir) env.PYTHONPATH = [options.pythonHelperDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
   const folder = runDir(root, rd.run.id);

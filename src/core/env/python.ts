@@ -26,9 +26,10 @@ json.dump({"executable": sys.executable, "version": platform.python_version(),
 `;
 
 /** Runs the probe with a time limit; rejects with a message that names the interpreter. */
-export function probePython(interpreter: string, cwd: string, timeoutMs = 30_000): Promise<PythonProbe> {
+/** `env` is the environment the interpreter is started with (a pyenv shim, for one, chooses the Python by it). */
+export function probePython(interpreter: string, cwd: string, timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<PythonProbe> {
   return new Promise((resolve, reject) => {
-    const child = spawn(interpreter, ['-I', '-c', PROBE], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(interpreter, ['-I', '-c', PROBE], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

@@ -44,7 +44,7 @@ export async function snapshotEnvironment(root: string, interpreter: string, var
   let packages: Record<string, string> = {};
   let pythonError: string | undefined;
   try {
-    const probe = await probePython(interpreter, root);
+    const probe = await probePython(interpreter, root, undefined, variables);
     python = { executable: probe.executable, version: probe.version, implementation: probe.implementation };
     packages = Object.fromEntries(Object.entries(probe.packages).sort(([a], [b]) => (a < b ? -1 : 1)));
   } catch (err) {

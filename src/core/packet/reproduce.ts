@@ -19,6 +19,8 @@ import { thresholdsOf } from '../governance/checks';
 import { locateData } from '../governance/dataSources';
 import { REPRODUCTION_FILE, REPRODUCTION_SCHEMA, type Difference, type ReproductionRecord, type ReproductionVerdict } from '../governance/reproductionRecord';
 import { runExperiment } from '../runner/run';
+import { recordedInterpreter } from '../runner/interpreter';
+import { restoreSecretArguments } from '../runner/redact';
 import { storeRecordInGit } from '../runner/record';
 import { readRun, resolveRunId, runDir, runFile, writeRun } from '../runs/store';
 import type { RunRecord } from '../runs/types';
@@ -29,7 +31,7 @@ import { isInside } from '../util/paths';
 export interface ReproduceOptions {
   /** Folder holding the `provenant` Python package (as for runExperiment). */
   pythonHelperDir: string;
-  /** Interpreter (default: `python` of the snapshot's config, resolved against the workspace). */
+  /** Interpreter (default: the one the run recorded, else `python` of the config, resolved against the workspace). */
   python?: string;
   /** Tolerances (default: `checks.reproduce_abs_tolerance` / `reproduce_rel_tolerance`). */
   absoluteTolerance?: number;
@@ -121,6 +123,8 @@ const MAX_LISTED_CELLS = 50;
 export async function reproduceRun(root: string, query: string, options: ReproduceOptions): Promise<ReproduceOutcome> {
   const run = readRun(root, resolveRunId(root, query));
   if (run.status === 'running') throw new ProvenantError(`run ${run.id} is still running`, { hint: 'Reproduce it once it has ended.', code: 'E_RUN_RUNNING' });
+  // Secret arguments were not recorded: their values come from the environment, or nothing runs.
+  const command = restoreSecretArguments(run.id, run.command, run.redactedArguments, options.env ?? process.env);
   const step = options.onStep ?? (() => undefined);
   const config = loadConfig(root);
   const t = thresholdsOf(config);
@@ -160,11 +164,11 @@ export async function reproduceRun(root: string, query: string, options: Reprodu
       data.push({ path: d.path, md5: d.md5, restoredFrom, verified: true });
     }
 
-    const python = options.python ?? (config.python && !isAbsolute(config.python) && /[/\\]/.test(config.python) ? resolve(root, config.python) : undefined);
+    const python = options.python ?? recordedInterpreter(run) ?? (config.python && !isAbsolute(config.python) && /[/\\]/.test(config.python) ? resolve(root, config.python) : undefined);
     step(`Re-running ${run.command.join(' ')} with seed ${run.seeds.root}`);
     const outcome = await runExperiment({
       cwd: checkout,
-      command: run.command,
+      command,
       seed: run.seeds.root,
       name: `reproduction of ${run.name}`,
       pythonHelperDir: options.pythonHelperDir,

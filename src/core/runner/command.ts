@@ -12,7 +12,7 @@ export interface ResolvedCommand {
 
 /**
  * A command from the CLI (argv) or from config.yaml (a list, or a string split like a shell
- * would). A string using pipes, redirections or `&&` runs through `sh -c`.
+ * would). A string using pipes, redirections, `&&` or variables runs through `sh -c`.
  */
 export function resolveCommand(command: string[] | string | undefined, python: string | undefined): ResolvedCommand {
   if (command === undefined || (Array.isArray(command) && command.length === 0) || command === '') {
@@ -24,7 +24,9 @@ export function resolveCommand(command: string[] | string | undefined, python: s
   }
   let argv: string[];
   if (typeof command === 'string') {
-    const tokens = parse(command);
+    // A variable (`--token "$HF_TOKEN"`) is expanded by sh when the run starts, and the recorded
+    // command keeps its name, not its value.
+    const tokens = parse(command, () => ({ op: 'variable' }) as unknown as string);
     argv = tokens.every((t) => typeof t === 'string') ? (tokens as string[]) : ['sh', '-c', command];
   } else {
     argv = command;

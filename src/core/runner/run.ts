@@ -10,8 +10,11 @@ import { cacheRunData, keepRunManifests } from '../data/runData';
 import { newRunId } from '../runs/ids';
 import { ensureProvenantGitignore, runDir, writeRun } from '../runs/store';
 import { RUN_SCHEMA, type CodeState, type DataVersion, type EnvironmentSnapshot, type RunRecord, type RunStatus } from '../runs/types';
-import { resolveSeeds } from './seeds';
-import { resolveCommand, DEFAULT_PYTHON } from './command';
+import { resolveSeeds, withDeclaredSeed } from './seeds';
+import { resolveCommand } from './command';
+import { argumentParams } from './args';
+import { probedInterpreter } from './interpreter';
+import { redactCommand } from './redact';
 import { execute } from './execute';
 import { collectRunOutputs } from './collect';
 import { recoverInterruptedRuns } from './recover';
@@ -68,6 +71,11 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const step = options.onStep ?? (() => undefined);
   const baseEnv = options.env ?? process.env;
   const seeds = resolveSeeds(root, config.paramsFile, options.seed);
+  const commandEnv = { ...baseEnv, ...seeds.env };
+  // What is recorded and shown never holds a secret given on the command line.
+  const recorded = redactCommand(command.argv);
+  const argParams = argumentParams(recorded.argv, commandEnv, root);
+  const interpreter = probedInterpreter(command.exec, commandEnv, root, python);
   let code: CodeState | undefined;
   let environment: EnvironmentSnapshot;
   let data: DataVersion[];
@@ -77,7 +85,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     code = await snapshotWorkingTree(root, { runId: id });
     step(`Hashing ${config.data.length} data dependenc${config.data.length === 1 ? 'y' : 'ies'} and reading the environment`);
     [environment, data] = await Promise.all([
-      snapshotEnvironment(root, python ?? DEFAULT_PYTHON, { ...baseEnv, ...seeds.env }),
+      snapshotEnvironment(root, interpreter.path, commandEnv).then((env) => ({ ...env, interpreter })),
       hashDataDependencies(root, config.data, options.signal ? { signal: options.signal } : {}),
     ]);
     // Data versioning: when the workspace uses DVC, the exact data of this run goes into the DVC
@@ -97,7 +105,8 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     name: options.name ?? id,
     experiment: await currentBranch(root),
     status: 'running',
-    command: command.argv,
+    command: recorded.argv,
+    ...(recorded.redacted.length ? { redactedArguments: recorded.redacted } : {}),
     cwd: '.',
     exitCode: null,
     signal: null,
@@ -111,7 +120,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     seeds,
     environment,
     data,
-    params: {},
+    params: argParams,
     metrics: {},
     artifacts: [],
     predictions: [],
@@ -119,7 +128,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   writeRun(root, record);
   options.onStarted?.(record);
 
-  step(`Running ${command.exec.join(' ')}`);
+  step(`Running ${redactCommand(command.exec, () => '').argv.join(' ')}`);
   const pythonPath = [options.pythonHelperDir, baseEnv.PYTHONPATH].filter(Boolean).join(delimiter);
   const result = await execute({
     argv: command.exec,
@@ -133,6 +142,8 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
 
   const ended = new Date();
   const collected = collectRunOutputs(root, dir, config.paramsFile, started.getTime());
+  // Params the script reports itself win over what was read from its command line.
+  const params = { ...argParams, ...collected.params };
   const final: RunRecord = {
     ...record,
     status: result.spawnError ? 'failed' : statusOf(result),
@@ -140,8 +151,8 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     signal: result.signal ?? result.interruptedBy,
     endedAt: ended.toISOString(),
     durationMs: ended.getTime() - started.getTime(),
-    seeds: { ...seeds, seeded: collected.seeded },
-    params: collected.params,
+    seeds: withDeclaredSeed({ ...seeds, seeded: collected.seeded }, params),
+    params,
     metrics: collected.metrics,
     artifacts: collected.artifacts,
     predictions: collected.predictions,

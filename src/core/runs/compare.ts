@@ -1,5 +1,6 @@
 import type { RunRecord } from './types';
 import { ProvenantError } from '../util/errors';
+import { commandText } from './commandText';
 
 /**
  * What differs between two or more runs: params, metrics, seeds, data, environment and code.
@@ -42,7 +43,7 @@ export function compareRuns(runs: RunRecord[]): RunComparison {
           'base commit': r.code.baseCommit,
           'snapshot commit': r.code.snapshotCommit,
           'uncommitted files': r.code.changedFiles.map((f) => `${f.change} ${f.path}`).join(', ') || null,
-          command: r.command.join(' '),
+          command: commandText(r.command),
         })),
       },
       { section: 'params', rows: rows(runs, (r) => r.params) },
@@ -399,8 +400,8 @@ export function comparisonTables(c: FullComparison, options: { differencesOnly?:
   const tables: ExportTable[] = [
     {
       title: 'Runs',
-      header: ['run', 'experiment', 'status', 'started', 'duration ms', 'base commit', 'uncommitted changes'],
-      rows: c.summary.map((r, i) => [labels[i]!, r.experiment ?? '', r.status, r.startedAt, cellText(r.durationMs), r.baseCommit ?? '', r.dirty ? 'yes' : 'no']),
+      header: ['run', 'experiment', 'status', 'started', 'duration ms', 'base commit', 'uncommitted changes', 'command'],
+      rows: c.summary.map((r, i) => [labels[i]!, r.experiment ?? '', r.status, r.startedAt, cellText(r.durationMs), r.baseCommit ?? '', r.dirty ? 'yes' : 'no', commandText(r.command)]),
     },
     { title: 'Params', header: ['param', ...labels], rows: keep(c.params).map((r) => [r.key, ...r.values.map(cellText)]) },
     {

@@ -6,6 +6,10 @@
  */
 import { ProvenantError } from '../util/errors';
 import type { ParamValue, RunRecord, RunStatus } from './types';
+import { commandText, truncateMiddle } from './commandText';
+
+/** Longest command text a row carries (the full command is in the run's details). */
+export const ROW_COMMAND_LIMIT = 300;
 
 export interface RunRow {
   id: string;
@@ -14,6 +18,8 @@ export interface RunRow {
   status: RunStatus;
   startedAt: string;
   durationMs: number | null;
+  /** The recorded command as one line (secrets already redacted), cut to ROW_COMMAND_LIMIT. */
+  command: string;
   starred: boolean;
   params: Record<string, ParamValue>;
   metrics: Record<string, number>;
@@ -27,6 +33,7 @@ export function rowOf(run: RunRecord, starred: boolean): RunRow {
     status: run.status,
     startedAt: run.startedAt,
     durationMs: run.durationMs,
+    command: truncateMiddle(commandText(run.command), ROW_COMMAND_LIMIT),
     starred,
     params: run.params,
     metrics: run.metrics,
@@ -67,7 +74,7 @@ export function diffRows(previous: Map<string, string>, rows: readonly RunRow[])
 
 /** A column: a run field, or `params:<key>` / `metrics:<key>`. */
 export type ColumnId = string;
-export const FIELD_COLUMNS = ['name', 'experiment', 'status', 'startedAt', 'durationMs', 'id'] as const;
+export const FIELD_COLUMNS = ['name', 'experiment', 'status', 'startedAt', 'durationMs', 'command', 'id'] as const;
 
 export type CellValue = string | number | boolean | null | undefined;
 
@@ -85,6 +92,8 @@ export function columnValue(row: RunRow, column: ColumnId): CellValue {
       return row.startedAt;
     case 'durationMs':
       return row.durationMs;
+    case 'command':
+      return row.command;
     case 'id':
       return row.id;
     case 'starred':
@@ -177,7 +186,7 @@ function fieldGetter(path: string): Getter {
     return m[1] === 'params' ? (row) => row.params[key] : (row) => row.metrics[key];
   }
   const field = ALIASES[path] ?? path;
-  if (['id', 'name', 'experiment', 'status', 'startedAt', 'durationMs', 'starred'].includes(field)) return (row) => columnValue(row, field);
+  if (['id', 'name', 'experiment', 'status', 'startedAt', 'durationMs', 'command', 'starred'].includes(field)) return (row) => columnValue(row, field);
   return (row) => (path in row.metrics ? row.metrics[path] : row.params[path]);
 }
 

@@ -24,6 +24,11 @@ export interface Seeds {
   env: Record<string, string>;
   /** Libraries the script seeded through the helper (`seed_everything`). */
   seeded: string[];
+  /**
+   * The seed parameter found: where the root seed was read (source `params`), or, for a generated
+   * root seed, the seed the run's own params declare (command line or logged by the script).
+   */
+  param?: { key: string; value: number; file: string };
 }
 
 export interface GpuInfo {
@@ -36,6 +41,11 @@ export interface GpuInfo {
 export interface EnvironmentSnapshot {
   fingerprint: string;
   python: { executable: string; version: string; implementation: string } | null;
+  /**
+   * The interpreter probed: the one the run's command runs (named by it or by its script's `#!`
+   * line, looked up on the command's PATH), else the configured one or `python3` on PATH.
+   */
+  interpreter?: { path: string; source: 'command' | 'shebang' | 'configured' | 'default' };
   /** Set when the interpreter could not be probed, and why. */
   pythonError?: string;
   packages: Record<string, string>;
@@ -103,8 +113,20 @@ export interface RunRecord {
   predictions: PredictionSet[];
   /** Why a run ended as it did, when Provenant knows (e.g. "runner process vanished"). */
   note?: string;
+  /** Command-line values taken out of `command` because their argument's name looks secret (see runner/redact.ts). */
+  redactedArguments?: RedactedArgument[];
   /** The latest reproduction's verdict; the details are in the run folder's `reproduction.json`. */
   reproduction?: ReproductionSummary;
+}
+
+/** A command-line value replaced by `[redacted]` in the recorded command (see runner/redact.ts). */
+export interface RedactedArgument {
+  /** Index in the recorded command of the element that held the value. */
+  index: number;
+  /** The argument's name as written (`--api-key`, `DB_PASSWORD`, `db.password`). */
+  argument: string;
+  /** `scrypt:<salt hex>:<hash hex>` of the value (N=16384, r=8, p=1). */
+  digest: string;
 }
 
 export interface ReproductionSummary {

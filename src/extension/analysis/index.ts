@@ -11,7 +11,11 @@ import { AnalysisPanel, registerAnalysisSerializer, type AnalysisDeps } from './
 export function activateAnalysis(ctx: ProvenantContext): void {
   const deps: AnalysisDeps = {
     root: ctx.root,
-    engine: () => ({ python: ctx.interpreter(), pythonHelperDir: join(ctx.extension.extensionPath, 'python') }),
+    // Without a pythonPath setting the engine takes the interpreter the run recorded.
+    engine: () => {
+      const python = ctx.settings().get<string>('pythonPath');
+      return { ...(python ? { python } : {}), pythonHelperDir: join(ctx.extension.extensionPath, 'python') };
+    },
     trusted: () => vscode.workspace.isTrusted,
     log: (message) => ctx.output.warn(message),
   };

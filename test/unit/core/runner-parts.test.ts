@@ -61,6 +61,8 @@ test('commands: strings are split like a shell, operators go through sh, python 
   });
   assert.deepEqual(resolveCommand('python prep.py && python train.py', undefined).exec, ['sh', '-c', 'python prep.py && python train.py']);
   assert.deepEqual(resolveCommand(['Rscript', 'train.R'], '/usr/bin/python3').exec, ['Rscript', 'train.R']);
+  assert.deepEqual(resolveCommand('python train.py --token "$HF_TOKEN" --x ${Y}', undefined).argv, ['sh', '-c', 'python train.py --token "$HF_TOKEN" --x ${Y}'], 'variables are left to the shell, not emptied');
+  assert.deepEqual(resolveCommand("python train.py --note '$not_a_variable'", undefined).argv, ['python', 'train.py', '--note', '$not_a_variable']);
   assert.throws(() => resolveCommand(undefined, undefined), /no training command/);
 });
 
