@@ -16,6 +16,7 @@ import { execute } from './execute';
 import { collectRunOutputs } from './collect';
 import { recoverInterruptedRuns } from './recover';
 import { storeRecordInGit } from './record';
+import { statWorkingTree, workingTreeWrites } from './workingTreeWrites';
 
 export interface RunOptions {
   /** Any folder inside the workspace's git repository. */
@@ -118,6 +119,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
 
   step(`Running ${command.exec.join(' ')}`);
   const pythonPath = [options.pythonHelperDir, baseEnv.PYTHONPATH].filter(Boolean).join(delimiter);
+  const treeBefore = statWorkingTree(root);
   const result = await execute({
     argv: command.exec,
     cwd: root,
@@ -129,6 +131,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   });
 
   const ended = new Date();
+  const written = workingTreeWrites(root, treeBefore);
   const collected = collectRunOutputs(root, dir, config.paramsFile, started.getTime());
   const final: RunRecord = {
     ...record,
@@ -142,6 +145,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     metrics: collected.metrics,
     artifacts: collected.artifacts,
     predictions: collected.predictions,
+    written,
     ...(result.spawnError ? { note: result.spawnError } : {}),
   };
   writeRun(root, final);
