@@ -5,8 +5,8 @@
  * they are no evidence that the results reproduce, and neither is the exit status alone. With no
  * evidence at all the verdict is `unverified`, never `identical`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Difference, ReproductionRecord, ReproductionVerdict } from '../governance/reproductionRecord';
 import { runFile } from '../runs/store';
 import type { RunRecord, WrittenFile } from '../runs/types';
@@ -14,6 +14,16 @@ import { sha256File } from '../runner/workingTreeWrites';
 import { compareOutput, lineCount, neutralize } from './outputCompare';
 import { compareTables } from './tableCompare';
 import { gap, type Tolerance } from './tolerance';
+import { isInside } from '../util/paths';
+
+/** The folder as given and as resolved (a run prints whichever its command saw). */
+function spellings(root: string): string[] {
+  try {
+    return [root, realpathSync(root)];
+  } catch {
+    return [root];
+  }
+}
 
 export interface RunSide {
   record: RunRecord;
@@ -61,7 +71,8 @@ function endOf(files: Map<string, WrittenFile>, path: string): End {
 
 /** The content hash of `path` as it is now in `root`, or null when absent. */
 function present(root: string, path: string): string | null {
-  const file = join(root, path);
+  const file = resolve(root, path);
+  if (!isInside(root, file)) return null;
   return existsSync(file) && statSync(file).isFile() ? sha256File(file) : null;
 }
 
@@ -151,8 +162,8 @@ export function compareReproduction(original: RunSide, rerun: RunSide, tol: Tole
 
   const output = { stdout: 0, stderr: 0 };
   for (const stream of ['stdout', 'stderr'] as const) {
-    const a = neutralize(readText(runFile(original.root, run.id, `${stream}.log`)), [original.root], [run.id]);
-    const b = neutralize(readText(runFile(rerun.root, re.id, `${stream}.log`)), [rerun.root], [re.id]);
+    const a = neutralize(readText(runFile(original.root, run.id, `${stream}.log`)), spellings(original.root), [run.id]);
+    const b = neutralize(readText(runFile(rerun.root, re.id, `${stream}.log`)), spellings(rerun.root), [re.id]);
     output[stream] = Math.max(lineCount(a), lineCount(b));
     push(compareOutput(stream, a, b, tol));
   }

@@ -13,6 +13,8 @@ import type { WorkingTreeWrites, WrittenFile } from '../runs/types';
 
 export const MAX_ENTRIES = 100_000;
 export const MAX_HASH_BYTES = 512 * 1024 * 1024;
+/** Files listed in a record at most (the record stays small; the rest is counted in `limited`). */
+export const MAX_LISTED_FILES = 10_000;
 const MAX_TOTAL_HASH_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** Folder names never looked into, anywhere in the tree. */
@@ -127,6 +129,10 @@ export function workingTreeWrites(root: string, before: TreeState, maxEntries = 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const limit = before.limited ?? after.limited;
   if (limit) notes.push(limit);
+  if (files.length > MAX_LISTED_FILES) {
+    notes.push(`${files.length - MAX_LISTED_FILES} more written file(s) after ${files[MAX_LISTED_FILES - 1]!.path} are not listed`);
+    files.length = MAX_LISTED_FILES;
+  }
   if (unhashed) notes.push(`${unhashed} file(s) were recorded by size only (larger than ${MAX_HASH_BYTES / 1024 / 1024} MiB, past ${MAX_TOTAL_HASH_BYTES / 1024 ** 3} GiB in all, or unreadable)`);
   const skipped = [...new Set([...before.skipped, ...after.skipped])].sort();
   return { files, skipped, ...(notes.length ? { limited: notes.join('; ') } : {}) };
