@@ -8,7 +8,7 @@
 import type { Difference } from '../governance/reproductionRecord';
 import { gap, type Tolerance } from './tolerance';
 
-/** Past this size, output is compared as bytes only. */
+/** Past this size (bytes), output is compared by hash only (reproductionCompare.ts). */
 export const MAX_COMPARED_OUTPUT = 8 * 1024 * 1024;
 
 const NUMBER = /([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/;
@@ -39,10 +39,6 @@ function firstDifferentLine(a: string, b: string, predicate: (x: string, y: stri
 export function compareOutput(stream: 'stdout' | 'stderr', a: string, b: string, tol: Tolerance): Difference | null {
   if (a === b) return null;
   const base = { kind: 'output' as const, name: stream };
-  if (a.length > MAX_COMPARED_OUTPUT || b.length > MAX_COMPARED_OUTPUT) {
-    const at = firstDifferentLine(a, b);
-    return { ...base, original: at.original, reproduced: at.reproduced, absolute: null, relative: null, withinTolerance: false, note: `line ${at.line} differs (output over ${MAX_COMPARED_OUTPUT / 1024 / 1024} MiB is compared exactly)` };
-  }
   const pa = a.split(NUMBER);
   const pb = b.split(NUMBER);
   const sameText = pa.length === pb.length && pa.every((part, i) => i % 2 === 1 || part === pb[i]);

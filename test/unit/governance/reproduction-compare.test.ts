@@ -166,6 +166,13 @@ test('a run and a re-run that produced nothing to compare are unverified, not id
   const printed = compareReproduction(side(a, '20250101-000000-aaaaaa', {}, { 'stdout.log': 'accuracy: 0.9\n' }), side(b, '20250101-000001-bbbbbb', {}, { 'stdout.log': 'accuracy: 0.9\n' }), tol);
   assert.equal(verdictOf(printed), 'identical');
   assert.deepEqual(printed.compared.output, { stdout: 1, stderr: 0 });
+  // Output too long to read into memory is compared by hash.
+  const long = 'x'.repeat(9 * 1024 * 1024);
+  const same = compareReproduction(side(a, '20250101-000000-aaaaaa', {}, { 'stdout.log': long }), side(b, '20250101-000001-bbbbbb', {}, { 'stdout.log': long }), tol);
+  assert.equal(verdictOf(same), 'identical');
+  const other = compareReproduction(side(a, '20250101-000000-aaaaaa', {}, { 'stdout.log': long }), side(b, '20250101-000001-bbbbbb', {}, { 'stdout.log': `${long}y` }), tol);
+  assert.equal(verdictOf(other), 'diverged');
+  assert.match(other.differences[0]!.note!, /compared by hash/);
   // Another exit code diverges however large the tolerance.
   const exit = compareReproduction(side(a, '20250101-000000-aaaaaa', { status: 'failed', exitCode: 1 }), side(b, '20250101-000001-bbbbbb', { status: 'failed', exitCode: 2 }), { absolute: 10, relative: 10 });
   assert.equal(verdictOf(exit), 'diverged');
