@@ -133,7 +133,7 @@ function seedControlled(run: RunRecord, rep: ReproductionRecord | null): CheckRe
   return result(
     'seed-controlled',
     'warn',
-    `Root seed ${root} (${from}) was passed as PROVENANT_SEED and PYTHONHASHSEED, but the script reported seeding no library${rep ? ` and its reproduction was not bit-identical (${rep.verdict})` : ''}.`,
+    `Root seed ${root} (${from}) was passed as PROVENANT_SEED and PYTHONHASHSEED, but the script reported seeding no library${rep ? ` and its reproduction was not bit-identical (${VERDICT_LABELS[rep.verdict].toLowerCase()})` : ''}.`,
     'Call provenant.seed_everything() at the start of the script (or seed every library from PROVENANT_SEED) so a re-run draws the same numbers.',
     scriptOf(run),
   );
