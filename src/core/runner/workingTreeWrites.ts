@@ -3,7 +3,7 @@
  * and again after it; what is new, changed (size, mtime, ctime or inode) or gone is recorded with
  * the SHA-256 of its final content. Ignored files count too (outputs usually are), but not `.git/`,
  * `.provenant/` nor caches that say nothing about the result (`__pycache__`, virtualenvs, the DVC
- * cache). The cost is bounded: past MAX_ENTRIES the walk stops, and files past MAX_HASH_BYTES are
+ * cache, tracker stores). The cost is bounded: past MAX_ENTRIES the walk stops, and files past MAX_HASH_BYTES are
  * recorded by size only; both are said in `limited`. Never throws: a run's record must be written.
  */
 import { closeSync, lstatSync, openSync, readSync, readdirSync, type Stats } from 'node:fs';
@@ -17,8 +17,12 @@ export const MAX_HASH_BYTES = 512 * 1024 * 1024;
 export const MAX_LISTED_FILES = 10_000;
 const MAX_TOTAL_HASH_BYTES = 2 * 1024 * 1024 * 1024;
 
-/** Folder names never looked into, anywhere in the tree. */
-const SKIPPED_NAMES = new Set(['.git', '__pycache__', 'node_modules', '.ipynb_checkpoints', '.pytest_cache', '.mypy_cache', '.ruff_cache', '.tox']);
+/**
+ * Folder names never looked into, anywhere in the tree: repositories, caches, and experiment
+ * trackers' stores (`mlruns`, `wandb`), whose run ids and timestamps differ on every run by design
+ * (what MLflow logged is captured from the run's own store).
+ */
+const SKIPPED_NAMES = new Set(['.git', '__pycache__', 'node_modules', '.ipynb_checkpoints', '.pytest_cache', '.mypy_cache', '.ruff_cache', '.tox', 'mlruns', 'wandb']);
 /** Workspace-relative folders never looked into. */
 const SKIPPED_PATHS = new Set(['.provenant', '.dvc/cache', '.dvc/tmp']);
 

@@ -108,7 +108,7 @@ test('missing inputs are read from what Python, pandas, R and shells print, only
 
 test('the working tree walk records added, modified and removed files with hashes, skipping .git, .provenant and caches', () => {
   const root = tempDir('provenant-writes-');
-  writeFiles(root, { 'keep.txt': 'same\n', 'change.txt': 'v1\n', 'gone.txt': 'x\n', '.git/HEAD': 'ref\n', 'venv/pyvenv.cfg': 'home\n' });
+  writeFiles(root, { 'keep.txt': 'same\n', 'change.txt': 'v1\n', 'gone.txt': 'x\n', '.git/HEAD': 'ref\n', 'venv/pyvenv.cfg': 'home\n', 'mlruns/0/meta.yaml': 'id: 1\n' });
   const before = statWorkingTree(root);
   writeFiles(root, {
     'change.txt': 'v2\n',
@@ -118,6 +118,7 @@ test('the working tree walk records added, modified and removed files with hashe
     '__pycache__/m.pyc': 'x',
     'venv/lib/site.py': 'x',
     '.dvc/cache/files/md5/ab/cd': 'x',
+    'mlruns/0/meta.yaml': 'id: 2\n',
   });
   rmSync(join(root, 'gone.txt'));
   const writes = workingTreeWrites(root, before);
@@ -130,7 +131,7 @@ test('the working tree walk records added, modified and removed files with hashe
     ],
   );
   assert.equal(writes.files[2]!.sha256, sha('accuracy: 0.9\n'));
-  assert.deepEqual(writes.skipped, ['.dvc/cache', '__pycache__', 'venv']);
+  assert.deepEqual(writes.skipped, ['.dvc/cache', '__pycache__', 'mlruns', 'venv']);
   assert.equal(writes.limited, undefined);
 
   // Rewritten with the same bytes is still written by the run (its ctime changed).
