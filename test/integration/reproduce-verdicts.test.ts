@@ -213,6 +213,10 @@ describe('reproduction verdicts need evidence', () => {
     assert.equal(status, 4, 'missing input exits 4');
     assert.equal(rep.verdict, 'missing-input');
     assert.deepEqual(rep.missingInputs, ['data/iris.csv']);
+    // A failed re-run keeps its checkout for inspection; the test removes it.
+    const kept = (rep as ReproductionRecord & { checkout?: string }).checkout;
+    assert.ok(kept && !kept.startsWith(root));
+    rmSync(kept, { recursive: true, force: true });
     assert.match(rep.summary, /^could not reproduce: input data\/iris\.csv \(it is in the workspace, but neither committed nor declared\) is not in the snapshot or the cache; declare it/);
     const reproduced = check(checks(root, run.id), 'reproduced');
     assert.equal(reproduced.verdict, 'fail');
