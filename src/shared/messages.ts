@@ -23,6 +23,7 @@ import type {
   MetricPoint,
   ParamValue,
   PredictionSet,
+  WrittenFile,
   RunRecord,
   RunStatus,
   Seeds,
@@ -287,7 +288,14 @@ export const isRunRecord: Guard<RunRecord> = objectOf<RunRecord>({
   note: optional(isString),
   redactedArguments: optional(arrayOf(objectOf<NonNullable<RunRecord['redactedArguments']>[number]>({ index: isCount, argument: isString, digest: isString }))),
   reproduction: optional(
-    objectOf<NonNullable<RunRecord['reproduction']>>({ verdict: literal('identical', 'within-tolerance', 'diverged'), run: isRunId, finishedAt: isString, differences: isCount }),
+    objectOf<NonNullable<RunRecord['reproduction']>>({ verdict: literal('identical', 'within-tolerance', 'diverged', 'unverified', 'missing-input'), run: isRunId, finishedAt: isString, differences: isCount }),
+  ),
+  written: optional(
+    objectOf<NonNullable<RunRecord['written']>>({
+      files: arrayOf(objectOf<WrittenFile>({ path: isString, change: literal('added', 'modified', 'deleted'), size: isCount, sha256: nullable(isString) })),
+      skipped: arrayOf(isString),
+      limited: optional(isString),
+    }),
   ),
 });
 

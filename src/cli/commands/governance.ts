@@ -6,6 +6,7 @@ import { assertOutsideWorkspace, generateSigningKey, keyFingerprint, parsePublic
 import { writeFileAtomic } from '../../core/util/atomic';
 import { checkRun, failsStrict, type CheckResult } from '../../core/governance/checks';
 import { reproduceRun } from '../../core/packet/reproduce';
+import { VERDICT_LABELS, type ReproductionVerdict } from '../../core/governance/reproductionRecord';
 import { exportPacket } from '../../core/packet/export';
 import { verifyPacket } from '../../core/packet/verify';
 import { ProvenantError } from '../../core/util/errors';
@@ -15,6 +16,9 @@ import { json, num, print, withCancel, workspace } from '../io';
 const PYTHON_HELPER_DIR = join(__dirname, '..', 'python');
 
 const MARK: Record<CheckResult['verdict'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', error: 'ERROR' };
+
+/** `provenant reproduce` exit status by verdict (2 stays usage and workspace errors). */
+const REPRODUCE_EXIT_CODES: Record<ReproductionVerdict, number> = { identical: 0, 'within-tolerance': 0, diverged: 1, unverified: 3, 'missing-input': 4 };
 
 /** `provenant check`, `provenant reproduce`, `provenant packet export|verify`. */
 export function registerGovernanceCommands(program: Command): void {
@@ -44,7 +48,7 @@ export function registerGovernanceCommands(program: Command): void {
 
   program
     .command('reproduce')
-    .description('re-run a run in an isolated checkout of its snapshot, with its data and seed, and record whether it reproduces')
+    .description('re-run a run in an isolated checkout of its snapshot, with its data and seed, and record whether it reproduces (exit 0 identical or within tolerance, 1 diverged, 3 unverified, 4 missing input)')
     .argument('<run>', 'run id (or a unique part of it, or its name)')
     .option('--json', 'machine-readable output')
     .option('--python <interpreter>', 'Python interpreter (default: `python` in .provenant/config.yaml, else python3)')
@@ -69,18 +73,18 @@ export function registerGovernanceCommands(program: Command): void {
       if (opts.json) {
         json({ ...record, ...(checkout ? { checkout } : {}) });
       } else {
-        const label = record.verdict === 'identical' ? 'BIT-IDENTICAL' : record.verdict === 'within-tolerance' ? 'WITHIN TOLERANCE' : 'DIVERGED';
-        print(`Run ${record.run}: ${label}`);
+        print(`Run ${record.run}: ${VERDICT_LABELS[record.verdict].toUpperCase()}`);
         print(`  ${record.summary}`);
         for (const d of record.differences.slice(0, 30)) {
-          print(`  ${d.withinTolerance ? '~' : '≠'} ${d.kind} ${d.name}: ${String(d.original)} → ${String(d.reproduced)}${d.absolute !== null ? ` (|Δ| ${d.absolute.toPrecision(3)})` : ''}`);
+          print(`  ${d.withinTolerance ? '~' : '≠'} ${d.kind} ${d.name}: ${String(d.original)} → ${String(d.reproduced)}${d.absolute !== null ? ` (|Δ| ${d.absolute.toPrecision(3)})` : ''}${d.note ? ` (${d.note})` : ''}`);
         }
+        for (const n of record.notes ?? []) print(`  note: ${n}`);
         if (record.differences.length > 30) print(`  … ${record.differences.length - 30} more in reproduction.json`);
         if (!record.environment.same) print(`  environment drift: ${record.environment.drift.join('; ')}`);
         print(`  re-run ${record.reproduction}; tolerance absolute ${record.tolerance.absolute}, relative ${record.tolerance.relative}`);
         if (checkout) print(`  checkout kept at ${checkout}`);
       }
-      if (record.verdict === 'diverged') process.exitCode = 1;
+      process.exitCode = REPRODUCE_EXIT_CODES[record.verdict];
     });
 
   const packet = program.command('packet').description('audit packets: one verifiable zip with the report, model card, records and evidence of a run');

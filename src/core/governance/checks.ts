@@ -22,7 +22,7 @@ import { ProvenantError, describeError } from '../util/errors';
 import { resolveInWorkspace } from '../util/paths';
 import { locateData } from './dataSources';
 import { bytesSource, countRows, fileSource, findOverlapStreaming, type TableSource } from './overlap';
-import { readReproduction } from './reproductionRecord';
+import { readReproduction, VERDICT_LABELS, type ReproductionRecord } from './reproductionRecord';
 import { isFullLock, isRequirementsFile, requirementPins } from './requirementPins';
 
 /** `error`: the check could not be evaluated (a file it needs is unreadable); `check --strict` counts it as a failure. */
@@ -103,16 +103,26 @@ function scriptOf(run: RunRecord): string | undefined {
 
 // ---------------------------------------------------------------------------------------------
 
-function seedControlled(run: RunRecord): CheckResult {
+function seedControlled(run: RunRecord, rep: ReproductionRecord | null): CheckResult {
   const { root, source, seeded } = run.seeds;
   const from = source === 'generated' ? 'generated and recorded' : source === 'flag' ? 'given with --seed' : 'read from the parameters file';
   if (seeded.length > 0) {
     return result('seed-controlled', 'pass', `Root seed ${root} (${from}); the script seeded ${seeded.join(', ')}; PYTHONHASHSEED=${run.seeds.env.PYTHONHASHSEED ?? 'unset'}.`, 'Keep calling provenant.seed_everything() before any random draw.');
   }
+  // A bit-identical re-run is direct evidence that the script's randomness is under control,
+  // however it seeds (a random_state in its code, a seed in its params file).
+  if (rep?.verdict === 'identical') {
+    return result(
+      'seed-controlled',
+      'pass',
+      `Root seed ${root} (${from}); the script reported seeding no library through Provenant, but its reproduction (re-run ${rep.reproduction} on ${rep.finishedAt.slice(0, 10)}) was bit-identical: ${rep.summary}`,
+      'Reproduce again after changing the code or the data; calling provenant.seed_everything() makes the seeding explicit.',
+    );
+  }
   return result(
     'seed-controlled',
     'warn',
-    `Root seed ${root} (${from}) was passed as PROVENANT_SEED and PYTHONHASHSEED, but the script reported seeding no library.`,
+    `Root seed ${root} (${from}) was passed as PROVENANT_SEED and PYTHONHASHSEED, but the script reported seeding no library${rep ? ` and its reproduction was not bit-identical (${VERDICT_LABELS[rep.verdict].toLowerCase()})` : ''}.`,
     'Call provenant.seed_everything() at the start of the script (or seed every library from PROVENANT_SEED) so a re-run draws the same numbers.',
     scriptOf(run),
   );
@@ -433,19 +443,34 @@ function assumptionsLogged(root: string, run: RunRecord): CheckResult {
   );
 }
 
-function reproduced(root: string, run: RunRecord): CheckResult {
-  const id = 'reproduced';
-  let rep;
+type LoadedReproduction = { rep: ReproductionRecord | null; error: string | null };
+
+function loadReproduction(root: string, run: RunRecord): LoadedReproduction {
   try {
-    rep = readReproduction(root, run.id);
+    return { rep: readReproduction(root, run.id), error: null };
   } catch (err) {
-    return result(id, 'fail', `The reproduction record is unreadable: ${describeError(err)}`, `Reproduce the run again (\`provenant reproduce ${run.id}\`).`);
+    return { rep: null, error: describeError(err) };
   }
+}
+
+function reproduced(run: RunRecord, { rep, error }: LoadedReproduction): CheckResult {
+  const id = 'reproduced';
+  if (error) return result(id, 'fail', `The reproduction record is unreadable: ${error}`, `Reproduce the run again (\`provenant reproduce ${run.id}\`).`);
   if (!rep) return result(id, 'warn', 'This run has not been reproduced.', `Run \`provenant reproduce ${run.id}\` (or "Reproduce Run"): it re-runs the snapshot in an isolated checkout and records the verdict.`);
   const when = `re-run ${rep.reproduction} on ${rep.finishedAt.slice(0, 10)}`;
-  if (rep.verdict === 'identical') return result(id, 'pass', `Bit-identical (${when}): ${rep.summary}`, 'Nothing to do.');
-  if (rep.verdict === 'within-tolerance') return result(id, 'pass', `Within tolerance (${when}; absolute ${rep.tolerance.absolute}, relative ${rep.tolerance.relative}): ${rep.summary}`, 'Look at the differences listed with the reproduction if the tolerance matters for the decision.');
-  return result(id, 'fail', `Diverged (${when}): ${rep.summary}`, 'Find the unseeded randomness or environment drift named in the reproduction, fix it, and run again.', scriptOf(run));
+  const label = VERDICT_LABELS[rep.verdict];
+  switch (rep.verdict) {
+    case 'identical':
+      return result(id, 'pass', `${label} (${when}): ${rep.summary}`, 'Nothing to do.');
+    case 'within-tolerance':
+      return result(id, 'pass', `${label} (${when}; absolute ${rep.tolerance.absolute}, relative ${rep.tolerance.relative}): ${rep.summary}`, 'Look at the differences listed with the reproduction if the tolerance matters for the decision.');
+    case 'unverified':
+      return result(id, 'warn', `${label} (${when}): ${rep.summary}`, 'Make the run produce evidence (log metrics or predictions with provenant.log_*, or write its outputs into the workspace), run it and reproduce again.', scriptOf(run));
+    case 'missing-input':
+      return result(id, 'fail', `${label} (${when}): ${rep.summary}`, `Declare every file the command reads under data: in ${CONFIG_PATH} (committed or tracked with DVC), run again and reproduce.`, CONFIG_PATH);
+    default:
+      return result(id, 'fail', `${label} (${when}): ${rep.summary}`, 'Find the unseeded randomness or environment drift named in the reproduction, fix it, and run again.', scriptOf(run));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,8 +485,9 @@ export async function checkRun(root: string, query: string, options: CheckOption
   const config = options.config ?? loadConfig(root);
   const t = thresholdsOf(config);
   const { data, error } = loadHoldout(root, run, config);
+  const reproduction = loadReproduction(root, run);
   const checks: CheckResult[] = [
-    seedControlled(run),
+    seedControlled(run, reproduction.rep),
     await dataVersioned(root, run),
     codeCommitted(run),
     await environmentCaptured(root, run),
@@ -472,7 +498,7 @@ export async function checkRun(root: string, query: string, options: CheckOption
     metricImbalance(run, config, data, error, t),
     subgroupGaps(config, data, error, t),
     assumptionsLogged(root, run),
-    reproduced(root, run),
+    reproduced(run, reproduction),
   ];
   return { run: run.id, checks, thresholds: t };
 }

@@ -4,16 +4,21 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { RUNS_DIR, runFile } from '../runs/store';
+import { REPRODUCTION_VERDICTS, type ReproductionVerdict } from '../runs/types';
 import { ProvenantError, describeError } from '../util/errors';
 
 export const REPRODUCTION_SCHEMA = 'provenant.reproduction/1';
 export const REPRODUCTION_FILE = 'reproduction.json';
 
-export type ReproductionVerdict = 'identical' | 'within-tolerance' | 'diverged';
+export { REPRODUCTION_VERDICTS, type ReproductionVerdict };
 
 export interface Difference {
-  kind: 'status' | 'metric' | 'param' | 'prediction' | 'artifact';
-  /** Metric or param name, `<set>:<row>:<column>` for a prediction cell, the path of an artifact. */
+  kind: 'status' | 'metric' | 'param' | 'prediction' | 'artifact' | 'output' | 'file';
+  /**
+   * Metric or param name, `<set>:<row>:<column>` for a prediction cell (`<set>:rows`,
+   * `<set>:columns`, `<set>:<row>` for its shape), the path of an artifact or of a written file,
+   * `stdout`/`stderr`, `status`/`exit code`.
+   */
   name: string;
   original: string | number | boolean | null;
   reproduced: string | number | boolean | null;
@@ -22,6 +27,8 @@ export interface Difference {
   /** absolute / |original| for numbers (null when original is 0). */
   relative: number | null;
   withinTolerance: boolean;
+  /** Why it is (not) within tolerance, when the values alone do not say (e.g. `0.0` vs `0`). */
+  note?: string;
 }
 
 export interface ReproductionRecord {
@@ -35,8 +42,11 @@ export interface ReproductionRecord {
   seed: number;
   command: string[];
   tolerance: { absolute: number; relative: number };
-  /** How many values were compared, by kind. */
-  compared: { metrics: number; params: number; predictionCells: number; predictionSets: number; artifacts: number };
+  /**
+   * How many values were compared, by kind. `files` (written or changed in the working tree) and
+   * `output` (lines of stdout/stderr) are absent in records written before they were compared.
+   */
+  compared: { metrics: number; params: number; predictionCells: number; predictionSets: number; artifacts: number; files?: number; output?: { stdout: number; stderr: number } };
   /** Every difference found (prediction cells: at most 50 listed, `differingCells` counts all). */
   differences: Difference[];
   differingCells: number;
@@ -45,7 +55,13 @@ export interface ReproductionRecord {
   rerun: { status: string; exitCode: number | null; durationMs: number | null; metrics: Record<string, number> };
   /** One sentence for people. */
   summary: string;
+  /** What was not compared, or compared only in part, and why. */
+  notes?: string[];
+  /** Inputs the re-run could not find (verdict `missing-input`), workspace-relative. */
+  missingInputs?: string[];
 }
+
+export { VERDICT_LABELS, reproducedOk } from './verdicts';
 
 export function readReproduction(root: string, runId: string): ReproductionRecord | null {
   const file = runFile(root, runId, REPRODUCTION_FILE);
@@ -56,7 +72,7 @@ export function readReproduction(root: string, runId: string): ReproductionRecor
   } catch (err) {
     throw new ProvenantError(`not valid JSON (${describeError(err)})`, { file: `${RUNS_DIR}/${runId}/${REPRODUCTION_FILE}`, hint: 'Reproduce the run again to rewrite it.', code: 'E_REPRODUCTION' });
   }
-  if (parsed.schema !== REPRODUCTION_SCHEMA || !['identical', 'within-tolerance', 'diverged'].includes(parsed.verdict)) {
+  if (parsed.schema !== REPRODUCTION_SCHEMA || !REPRODUCTION_VERDICTS.includes(parsed.verdict)) {
     throw new ProvenantError(`not a reproduction record (${REPRODUCTION_SCHEMA})`, { file: `${RUNS_DIR}/${runId}/${REPRODUCTION_FILE}`, hint: 'Reproduce the run again to rewrite it.', code: 'E_REPRODUCTION' });
   }
   return parsed;

@@ -15,6 +15,7 @@ import type { EvaluationResult, FairnessResult, PartialDependence, PermutationIm
 import { checkRun, type CheckResult } from '../governance/checks';
 import { locateData } from '../governance/dataSources';
 import { readReproduction, type ReproductionRecord } from '../governance/reproductionRecord';
+import { VERDICT_LABELS, reproducedOk } from '../governance/verdicts';
 import { listRuns, readRun, resolveRunId, runDir } from '../runs/store';
 import type { DataVersion, RunRecord } from '../runs/types';
 import { describeError } from '../util/errors';
@@ -194,6 +195,7 @@ export async function gatherReport(root: string, query: string, options: GatherO
     notes.push(describeError(err));
   }
   if (!reproduction) notes.push('The run has not been reproduced: run `provenant reproduce` (or "Reproduce Run") before exporting for a verdict.');
+  else if (!reproducedOk(reproduction.verdict)) notes.push(`The reproduction does not confirm this run (${VERDICT_LABELS[reproduction.verdict].toLowerCase()}): ${reproduction.summary}`);
 
   return {
     schema: REPORT_SCHEMA,

@@ -6,6 +6,7 @@
  */
 import type { PacketReport } from './report';
 import type { CheckResult } from '../governance/checks';
+import { VERDICT_LABELS, reproductionBadge } from '../governance/verdicts';
 import type { Estimate } from '../analysis/types';
 
 export interface ReportNode {
@@ -167,7 +168,7 @@ export function renderReport(r: PacketReport): ReportNode {
     'div',
     { class: 'overview' },
     el('div', { class: 'tile' }, el('small', null, 'Governance checks'), el('div', null, verdictBadge('pass'), ` ${counts('pass')}  `, verdictBadge('warn'), ` ${counts('warn')}  `, verdictBadge('fail'), ` ${counts('fail')}`, counts('error') ? '  ' : null, counts('error') ? verdictBadge('error') : null, counts('error') ? ` ${counts('error')} not evaluated` : null)),
-    el('div', { class: 'tile' }, el('small', null, 'Reproduction'), el('div', null, rep ? verdictBadge(rep.verdict === 'diverged' ? 'fail' : 'pass') : verdictBadge('warn'), ' ', rep ? (rep.verdict === 'identical' ? 'bit-identical' : rep.verdict) : 'not reproduced')),
+    el('div', { class: 'tile' }, el('small', null, 'Reproduction'), el('div', null, verdictBadge(rep ? reproductionBadge(rep.verdict) : 'warn'), ' ', rep ? VERDICT_LABELS[rep.verdict].toLowerCase() : 'not reproduced')),
     el('div', { class: 'tile' }, el('small', null, id.keyMetric ? `Key metric (${id.keyMetric})` : 'Key metric'), el('div', { class: 'big' }, id.keyMetric && id.keyMetric in r.metrics ? num(r.metrics[id.keyMetric], 4) : '—')),
   );
 
@@ -241,7 +242,7 @@ export function renderReport(r: PacketReport): ReportNode {
     el('h3', null, 'Runs'),
     table(
       ['Run', 'Experiment', 'Status', 'Key metric', 'Starred', 'Reproduced'],
-      h.runs.map((x) => [[el('code', null, x.id), x.id === id.run ? el('strong', null, '  ← this model') : null, x.name !== x.id ? el('div', null, x.name) : null], x.experiment ?? '—', x.status, x.keyMetric ? `${x.keyMetric.name} ${num(x.keyMetric.value, 4)}` : '—', x.starred ? '★' : '', x.reproduction ? x.reproduction.verdict : '—']),
+      h.runs.map((x) => [[el('code', null, x.id), x.id === id.run ? el('strong', null, '  ← this model') : null, x.name !== x.id ? el('div', null, x.name) : null], x.experiment ?? '—', x.status, x.keyMetric ? `${x.keyMetric.name} ${num(x.keyMetric.value, 4)}` : '—', x.starred ? '★' : '', x.reproduction ? VERDICT_LABELS[x.reproduction.verdict] : '—']),
     ),
     el('h3', null, 'Branch events (archived, restored, promoted)'),
     h.events.length ? el('ul', null, h.events.map((e) => el('li', null, `${date(e.time)} — ${e.kind} `, el('code', null, e.experiment ?? '—'), `: ${e.text} (${e.author})`))) : el('p', { class: 'note' }, 'No branch was archived, restored or merged.'),
@@ -364,18 +365,19 @@ export function renderReport(r: PacketReport): ReportNode {
     'Reproduction evidence',
     rep
       ? [
-          el('p', null, verdictBadge(rep.verdict === 'diverged' ? 'fail' : 'pass'), ` ${rep.verdict === 'identical' ? 'Bit-identical' : rep.verdict === 'within-tolerance' ? 'Within tolerance' : 'Diverged'}: ${rep.summary}`),
+          el('p', null, verdictBadge(reproductionBadge(rep.verdict)), ` ${VERDICT_LABELS[rep.verdict]}: ${rep.summary}`),
           kv([
             ['Re-run', el('code', null, rep.reproduction)],
             ['When', `${date(rep.startedAt)} – ${date(rep.finishedAt)}`],
             ['Seed', String(rep.seed)],
             ['Tolerance', `absolute ${rep.tolerance.absolute}, relative ${rep.tolerance.relative}`],
-            ['Compared', `${rep.compared.metrics} metrics, ${rep.compared.params} params, ${rep.compared.predictionCells} prediction cells in ${rep.compared.predictionSets} set(s), ${rep.compared.artifacts} artifacts`],
+            ['Compared', `exit status, ${rep.compared.output ? `stdout (${rep.compared.output.stdout} lines), stderr (${rep.compared.output.stderr} lines), ` : ''}${rep.compared.files !== undefined ? `${rep.compared.files} written file(s), ` : ''}${rep.compared.metrics} metrics, ${rep.compared.params} params, ${rep.compared.predictionCells} prediction cells in ${rep.compared.predictionSets} set(s), ${rep.compared.artifacts} artifacts`],
+            ...(rep.notes?.length ? [['Notes', rep.notes.join('; ')] as [string, string]] : []),
             ['Data', rep.data.map((d) => `${d.path} restored from the ${d.restoredFrom === 'cache' ? 'DVC cache' : 'code snapshot'}, md5 verified`).join('; ') || 'none'],
             ['Environment', rep.environment.same ? 'same as recorded' : `drift: ${rep.environment.drift.join('; ')}`],
           ]),
           rep.differences.length
-            ? table(['Kind', 'Name', 'Original', 'Reproduced', '|Δ|', 'Within tolerance'], rep.differences.slice(0, 60).map((d) => [d.kind, el('code', null, d.name), String(d.original), String(d.reproduced), d.absolute === null ? '—' : d.absolute.toPrecision(3), d.withinTolerance ? 'yes' : el('span', { class: 'fail-text' }, 'no')]))
+            ? table(['Kind', 'Name', 'Original', 'Reproduced', '|Δ|', 'Within tolerance'], rep.differences.slice(0, 60).map((d) => [d.kind, el('code', null, d.name), String(d.original), String(d.reproduced), d.absolute === null ? '—' : d.absolute.toPrecision(3), d.withinTolerance ? (d.note ? `yes: ${d.note}` : 'yes') : el('span', { class: 'fail-text' }, d.note ? `no: ${d.note}` : 'no')]))
             : null,
         ]
       : el('p', { class: 'note' }, 'The run has not been reproduced.'),

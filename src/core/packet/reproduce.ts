@@ -1,12 +1,14 @@
 /**
  * Reproduction: a past run is re-run in an isolated temporary checkout of its code snapshot
  * (never the user's working tree, index or HEAD), with its data restored from the snapshot or
- * the DVC cache and verified by hash, the same command and the same seed. Metrics, params,
- * predictions and artifacts are compared with the original: identical, within tolerance, or
- * diverged with the differing values. The verdict is written to the original run's folder
+ * the DVC cache and verified by hash, the same command and the same seed. Exit status, output,
+ * the files written in the working tree, metrics, params, predictions and artifacts are compared
+ * with the original (reproductionCompare.ts): identical, within tolerance, diverged with the
+ * differing values, unverified when there was nothing to compare, or missing-input when the re-run
+ * could not read an input that was never recorded. The verdict is written to the original run's folder
  * (`reproduction.json`), summarized in its record and stored in its git ref.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { loadConfig, CONFIG_PATH } from '../config/config';
@@ -14,10 +16,9 @@ import { diffEnvironments } from '../env/diff';
 import { git, fs } from '../git/repo';
 import { hashDataDependencies } from '../data/hashData';
 import { restoreVersion } from '../data/versions';
-import { readTable } from '../governance/overlap';
 import { thresholdsOf } from '../governance/checks';
 import { locateData } from '../governance/dataSources';
-import { REPRODUCTION_FILE, REPRODUCTION_SCHEMA, type Difference, type ReproductionRecord, type ReproductionVerdict } from '../governance/reproductionRecord';
+import { REPRODUCTION_FILE, REPRODUCTION_SCHEMA, type ReproductionRecord, type ReproductionVerdict } from '../governance/reproductionRecord';
 import { runExperiment } from '../runner/run';
 import { recordedInterpreter } from '../runner/interpreter';
 import { restoreSecretArguments } from '../runner/redact';
@@ -27,6 +28,8 @@ import type { RunRecord } from '../runs/types';
 import { writeJsonAtomic } from '../util/atomic';
 import { ProvenantError } from '../util/errors';
 import { isInside } from '../util/paths';
+import { missingInputs } from './missingInput';
+import { compareReproduction, verdictOf } from './reproductionCompare';
 
 export interface ReproduceOptions {
   /** Folder holding the `provenant` Python package (as for runExperiment). */
@@ -91,30 +94,6 @@ async function materialize(source: string, commit: string, target: string): Prom
   if (c.parent.length) writeFileSync(join(target, '.git', 'shallow'), `${commit}\n`);
 }
 
-const isNum = (v: unknown): v is number => typeof v === 'number';
-
-function compareValue(kind: Difference['kind'], name: string, a: string | number | boolean | null, b: string | number | boolean | null, tol: { absolute: number; relative: number }): Difference | null {
-  if (Object.is(a, b)) return null;
-  if (isNum(a) && isNum(b)) {
-    if (Number.isNaN(a) && Number.isNaN(b)) return null;
-    const absolute = Math.abs(b - a);
-    const relative = a !== 0 ? absolute / Math.abs(a) : null;
-    const within = Number.isFinite(absolute) && (absolute <= tol.absolute || (relative !== null && relative <= tol.relative));
-    return { kind, name, original: a, reproduced: b, absolute, relative, withinTolerance: within };
-  }
-  return { kind, name, original: a, reproduced: b, absolute: null, relative: null, withinTolerance: false };
-}
-
-function cellValue(text: string): string | number {
-  const t = text.trim();
-  if (t !== '' && /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$/i.test(t)) {
-    const n = Number(t.replace(/^([+-]?)inf$/i, '$1Infinity'));
-    if (!Number.isNaN(n) || /nan/i.test(t)) return n;
-  }
-  return text;
-}
-
-const MAX_LISTED_CELLS = 50;
 
 /**
  * Re-runs `query` (a run id, a unique part of one, or a name) and records the verdict on it.
@@ -180,57 +159,12 @@ export async function reproduceRun(root: string, query: string, options: Reprodu
     const rerun = outcome.record;
     if (rerun.status === 'interrupted') throw new ProvenantError('the reproduction was interrupted', { code: 'E_CANCELLED', hint: 'Nothing was recorded on the original run.' });
 
-    step('Comparing metrics, params, predictions and artifacts');
-    const differences: Difference[] = [];
-    const push = (d: Difference | null) => d && differences.push(d);
-    push(compareValue('status', 'status', run.status, rerun.status, tol));
-    const metricNames = [...new Set([...Object.keys(run.metrics), ...Object.keys(rerun.metrics)])].sort();
-    for (const name of metricNames) push(compareValue('metric', name, run.metrics[name] ?? null, rerun.metrics[name] ?? null, tol));
-    const paramNames = [...new Set([...Object.keys(run.params), ...Object.keys(rerun.params)])].sort();
-    for (const name of paramNames) push(compareValue('param', name, run.params[name] ?? null, rerun.params[name] ?? null, tol));
-
-    let predictionCells = 0;
-    let differingCells = 0;
-    let cellsBeyond = 0;
-    let listedCells = 0;
-    const sets = [...new Set([...run.predictions.map((p) => p.name), ...rerun.predictions.map((p) => p.name)])].sort();
-    for (const name of sets) {
-      const a = run.predictions.find((p) => p.name === name);
-      const b = rerun.predictions.find((p) => p.name === name);
-      const fa = a && /^[\w.-]+$/.test(a.file) ? runFile(root, run.id, a.file) : null;
-      const fb = b && /^[\w.-]+$/.test(b.file) ? runFile(checkout, rerun.id, b.file) : null;
-      if (!fa || !fb || !existsSync(fa) || !existsSync(fb)) {
-        push({ kind: 'prediction', name, original: fa && existsSync(fa) ? 'present' : 'missing', reproduced: fb && existsSync(fb) ? 'present' : 'missing', absolute: null, relative: null, withinTolerance: false });
-        continue;
-      }
-      const ta = readTable(fa, name);
-      const tb = readTable(fb, name);
-      if (ta.columns.join('\u0000') !== tb.columns.join('\u0000') || ta.rows.length !== tb.rows.length) {
-        push({ kind: 'prediction', name: `${name}:shape`, original: `${ta.rows.length} rows × ${ta.columns.join(',')}`, reproduced: `${tb.rows.length} rows × ${tb.columns.join(',')}`, absolute: null, relative: null, withinTolerance: false });
-        continue;
-      }
-      for (let r = 0; r < ta.rows.length; r++) {
-        for (let c = 0; c < ta.columns.length; c++) {
-          predictionCells++;
-          const x = ta.rows[r]![c] ?? '';
-          const y = tb.rows[r]![c] ?? '';
-          if (x === y) continue;
-          const d = compareValue('prediction', `${name}:${r + 1}:${ta.columns[c]}`, cellValue(x), cellValue(y), tol);
-          if (!d) continue;
-          differingCells++;
-          if (!d.withinTolerance) cellsBeyond++;
-          if (listedCells < MAX_LISTED_CELLS || (!d.withinTolerance && cellsBeyond === 1)) {
-            differences.push(d);
-            listedCells++;
-          }
-        }
-      }
-    }
-    const artifactPaths = [...new Set([...run.artifacts.map((a) => a.path), ...rerun.artifacts.map((a) => a.path)])].sort();
-    for (const path of artifactPaths) push(compareValue('artifact', path, run.artifacts.find((a) => a.path === path)?.md5 ?? null, rerun.artifacts.find((a) => a.path === path)?.md5 ?? null, tol));
-
-    const beyond = differences.filter((d) => !d.withinTolerance && d.kind !== 'prediction').length + cellsBeyond;
-    const verdict: ReproductionVerdict = beyond > 0 ? 'diverged' : differences.length > 0 ? 'within-tolerance' : 'identical';
+    step('Comparing exit status, output, written files, metrics, params, predictions and artifacts');
+    const comparison = compareReproduction({ record: run, root }, { record: rerun, root: checkout }, tol);
+    const { differences, differingCells, beyond, compared, notes } = comparison;
+    // A re-run that failed for want of an input it was never given did not diverge: it could not run.
+    const missing = run.status === 'succeeded' && rerun.status === 'failed' ? missingInputs(readLog(checkout, rerun.id, 'stderr.log'), checkout) : [];
+    const verdict: ReproductionVerdict = missing.length ? 'missing-input' : verdictOf(comparison);
     const envDiff = diffEnvironments(run.environment, rerun.environment);
     const drift = [
       ...Object.entries(envDiff.changed).map(([k, v]) => `${k} ${v.from} → ${v.to}`),
@@ -238,18 +172,24 @@ export async function reproduceRun(root: string, query: string, options: Reprodu
       ...Object.entries(envDiff.removed).map(([k, v]) => `${k} ${v} removed`),
       ...envDiff.other.map((o) => `${o.field}: ${o.from} → ${o.to}`),
     ];
-    const compared = { metrics: metricNames.length, params: paramNames.length, predictionCells, predictionSets: sets.length, artifacts: artifactPaths.length };
-    const what = `${compared.metrics} metrics, ${compared.params} params, ${compared.predictionCells} prediction cells, ${compared.artifacts} artifacts`;
+    const what = describeCompared(compared);
     const summary =
-      verdict === 'identical'
-        ? `all ${what} are bit-identical.`
-        : verdict === 'within-tolerance'
-          ? `${differences.length} value(s) differ, all within tolerance (${what} compared).`
-          : `${beyond} value(s) differ beyond tolerance${differingCells ? ` (${differingCells} prediction cells differ)` : ''}: ${differences
-              .filter((d) => !d.withinTolerance)
-              .slice(0, 4)
-              .map((d) => `${d.name} ${String(d.original)} → ${String(d.reproduced)}`)
-              .join('; ')}${beyond > 4 ? '; …' : ''}.`;
+      verdict === 'missing-input'
+        ? missingSummary(root, missing)
+        : verdict === 'unverified'
+          ? `nothing comparable: ${what} compared, none of them a result of the run (metrics, predictions, artifacts, written files, printed output), so the re-run shows nothing. Log results (provenant.log_metrics, metrics.json) or write outputs, then reproduce again.`
+          : verdict === 'identical'
+            ? `all of ${what} are bit-identical.`
+            : verdict === 'within-tolerance'
+              ? `${differences.length} value(s) differ, all within tolerance or equal in value (${what} compared): ${differences
+                  .slice(0, 3)
+                  .map((d) => `${d.name}${d.note ? ` (${d.note})` : ''}`)
+                  .join('; ')}${differences.length > 3 ? '; …' : ''}.`
+              : `${beyond} value(s) differ beyond tolerance${differingCells ? ` (${differingCells} prediction cells differ)` : ''}: ${differences
+                  .filter((d) => !d.withinTolerance)
+                  .slice(0, 4)
+                  .map((d) => `${d.name} ${String(d.original)} → ${String(d.reproduced)}`)
+                  .join('; ')}${beyond > 4 ? '; …' : ''}.`;
     const record: ReproductionRecord = {
       schema: REPRODUCTION_SCHEMA,
       run: run.id,
@@ -267,6 +207,8 @@ export async function reproduceRun(root: string, query: string, options: Reprodu
       environment: { same: envDiff.same, fingerprint: { original: run.environment.fingerprint, reproduced: rerun.environment.fingerprint }, drift },
       rerun: { status: rerun.status, exitCode: rerun.exitCode, durationMs: rerun.durationMs, metrics: rerun.metrics },
       summary: `${summary}${drift.length ? ` Environment drift: ${drift.slice(0, 3).join('; ')}${drift.length > 3 ? '; …' : ''}.` : ''}`,
+      notes,
+      ...(missing.length ? { missingInputs: missing } : {}),
     };
     if (rerun.status !== 'succeeded') keep = true; // the logs of a failed re-run are worth a look
     recordOnRun(root, run, record);
@@ -278,6 +220,32 @@ export async function reproduceRun(root: string, query: string, options: Reprodu
   } finally {
     if (!keep) rmSync(checkout, { recursive: true, force: true });
   }
+}
+
+function readLog(root: string, id: string, name: string): string {
+  const file = runFile(root, id, name);
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+function describeCompared(c: ReproductionRecord['compared']): string {
+  const lines = (n: number) => (n === 0 ? 'empty' : `${n} line${n === 1 ? '' : 's'}`);
+  return [
+    'exit status',
+    c.output ? `stdout (${lines(c.output.stdout)}), stderr (${lines(c.output.stderr)})` : null,
+    c.files !== undefined ? `${c.files} written file${c.files === 1 ? '' : 's'}` : null,
+    `${c.metrics} metrics`,
+    `${c.params} params`,
+    `${c.predictionCells} prediction cells`,
+    `${c.artifacts} artifacts`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function missingSummary(root: string, missing: string[]): string {
+  const where = (p: string) => (existsSync(join(root, p)) ? ' (it is in the workspace, but neither committed nor declared)' : '');
+  const list = missing.map((p) => `${p}${where(p)}`).join(', ');
+  return `could not reproduce: input ${list} ${missing.length === 1 ? 'is' : 'are'} not in the snapshot or the cache; declare ${missing.length === 1 ? 'it' : 'them'} under data: in ${CONFIG_PATH} (committed or tracked with DVC) so runs record and restore ${missing.length === 1 ? 'it' : 'them'}.`;
 }
 
 /** Writes reproduction.json into the run folder and the summary into run.json (both atomically). */

@@ -20,6 +20,7 @@ import { collectRunOutputs } from './collect';
 import { recoverInterruptedRuns } from './recover';
 import { assertNoInterruptedSwitch } from '../experiments/switchState';
 import { storeRecordInGit } from './record';
+import { statWorkingTree, workingTreeWrites } from './workingTreeWrites';
 
 export interface RunOptions {
   /** Any folder inside the workspace's git repository. */
@@ -130,6 +131,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
 
   step(`Running ${redactCommand(command.exec, () => '').argv.join(' ')}`);
   const pythonPath = [options.pythonHelperDir, baseEnv.PYTHONPATH].filter(Boolean).join(delimiter);
+  const treeBefore = statWorkingTree(root);
   const result = await execute({
     argv: command.exec,
     cwd: root,
@@ -141,6 +143,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   });
 
   const ended = new Date();
+  const written = workingTreeWrites(root, treeBefore);
   const collected = collectRunOutputs(root, dir, config.paramsFile, started.getTime());
   // Params the script reports itself win over what was read from its command line.
   const params = { ...argParams, ...collected.params };
@@ -156,6 +159,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     metrics: collected.metrics,
     artifacts: collected.artifacts,
     predictions: collected.predictions,
+    written,
     ...(result.spawnError ? { note: result.spawnError } : {}),
   };
   writeRun(root, final);

@@ -117,6 +117,8 @@ export interface RunRecord {
   redactedArguments?: RedactedArgument[];
   /** The latest reproduction's verdict; the details are in the run folder's `reproduction.json`. */
   reproduction?: ReproductionSummary;
+  /** Files of the working tree the command wrote, changed or removed (absent in older records). */
+  written?: WorkingTreeWrites;
 }
 
 /** A command-line value replaced by `[redacted]` in the recorded command (see runner/redact.ts). */
@@ -129,8 +131,35 @@ export interface RedactedArgument {
   digest: string;
 }
 
+export interface WrittenFile {
+  /** Workspace-relative, `/`-separated. */
+  path: string;
+  change: 'added' | 'modified' | 'deleted';
+  /** Size at the end of the run (0 when deleted). */
+  size: number;
+  /** SHA-256 of the content at the end of the run; null when deleted or too large to hash. */
+  sha256: string | null;
+}
+
+export interface WorkingTreeWrites {
+  files: WrittenFile[];
+  /** Folders not looked into (caches, environments), workspace-relative. */
+  skipped: string[];
+  /** Set when the examination was bounded (too many entries, files too large to hash), and how. */
+  limited?: string;
+}
+
+/**
+ * identical: every compared byte is equal; within-tolerance: differences all within tolerance (or
+ * equal values written differently); diverged: a difference beyond tolerance; unverified: nothing
+ * comparable was produced, so nothing was shown; missing-input: the re-run could not read an
+ * input that the snapshot and the cache do not hold.
+ */
+export type ReproductionVerdict = 'identical' | 'within-tolerance' | 'diverged' | 'unverified' | 'missing-input';
+export const REPRODUCTION_VERDICTS: readonly ReproductionVerdict[] = ['identical', 'within-tolerance', 'diverged', 'unverified', 'missing-input'];
+
 export interface ReproductionSummary {
-  verdict: 'identical' | 'within-tolerance' | 'diverged';
+  verdict: ReproductionVerdict;
   /** Id of the re-run (made in an isolated checkout). */
   run: string;
   finishedAt: string;

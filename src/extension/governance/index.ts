@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { reproduceRun } from '../../core/packet/reproduce';
+import { VERDICT_LABELS, reproducedOk } from '../../core/governance/verdicts';
 import { verifyPacket } from '../../core/packet/verify';
 import { generateSigningKey, keyFingerprint, parsePublicKey } from '../../core/packet/signing';
 import { writeFileAtomic } from '../../core/util/atomic';
@@ -41,7 +42,7 @@ export function activateGovernance(ctx: ProvenantContext): void {
       return undefined;
     }
     if (id && arg === undefined && runs.length === 1) return id;
-    const items = runs.map((r) => ({ label: r.name, description: r.id, detail: `${r.status} · ${r.experiment ?? 'detached'}${r.reproduction ? ` · reproduced: ${r.reproduction.verdict}` : ''}`, id: r.id, picked: r.id === id }));
+    const items = runs.map((r) => ({ label: r.name, description: r.id, detail: `${r.status} · ${r.experiment ?? 'detached'}${r.reproduction ? ` · reproduction: ${VERDICT_LABELS[r.reproduction.verdict].toLowerCase()}` : ''}`, id: r.id, picked: r.id === id }));
     items.sort((a, b) => Number(b.id === id) - Number(a.id === id));
     return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Run' }))?.id;
   };
@@ -73,11 +74,11 @@ export function activateGovernance(ctx: ProvenantContext): void {
       });
     });
     const r = outcome.record;
-    ctx.output.info(`Reproduce ${id}: ${r.verdict}: ${r.summary}`);
+    ctx.output.info(`Reproduce ${id}: ${VERDICT_LABELS[r.verdict]}: ${r.summary}`);
     tree.select(id);
     ctx.runs.reload();
-    const text = `Provenant: run ${id} ${r.verdict === 'identical' ? 'reproduced bit-identically' : r.verdict === 'within-tolerance' ? 'reproduced within tolerance' : 'DIVERGED when reproduced'}: ${r.summary}`;
-    if (r.verdict === 'diverged') void vscode.window.showWarningMessage(text, 'Show Output').then((c) => c && ctx.output.show());
+    const text = `Provenant: run ${id} reproduction: ${VERDICT_LABELS[r.verdict]}: ${r.summary}`;
+    if (!reproducedOk(r.verdict)) void vscode.window.showWarningMessage(text, 'Show Output').then((c) => c && ctx.output.show());
     else void vscode.window.showInformationMessage(text);
   });
 
