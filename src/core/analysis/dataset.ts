@@ -145,6 +145,11 @@ export function loadPredictions(root: string, run: RunRecord, config: ProvenantC
 
   const truthText = column(set.yTrue, 'target');
   const distinct = new Set(truthText);
+  const numericLabels = [...distinct].filter((v) => isNumeric(v));
+  if (numericLabels.length && numericLabels.length < distinct.size) {
+    const text = [...distinct].filter((v) => !isNumeric(v)).slice(0, 3);
+    throw new ProvenantError(`the target column "${set.yTrue}" mixes numbers with text (${text.map((v) => JSON.stringify(v.slice(0, 40))).join(', ')})`, { file: display, hint: 'The predictions file looks damaged; re-run the training script.', code: 'E_TARGET' });
+  }
   const task = targetTask(set, truthText, raw, config);
   let yTrue: Float64Array;
   let yScore: Float64Array | null = null;
@@ -153,6 +158,8 @@ export function loadPredictions(root: string, run: RunRecord, config: ProvenantC
   let yProba: Float64Array | null = null;
   if (task === 'multiclass') {
     ({ classes, yTrue, yPred, yProba } = multiclassColumns(set, truthText, column, numbers, display));
+    // A recorded score column is evidence too: it must hold numbers even when the task ignores it.
+    if (set.yScore) numbers(set.yScore, 'score');
   } else if (task === 'classification') {
     yTrue = Float64Array.from(truthText, (v) => (labelIsPositive(v, config.positiveLabel) ? 1 : 0));
     if (config.positiveLabel === undefined && ![...distinct].every((v) => isNumeric(v) && (Number(v) === 0 || Number(v) === 1))) {
