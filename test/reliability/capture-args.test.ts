@@ -14,17 +14,12 @@ import { cli } from '../helpers/cli';
 import { git, makeRepo, tempDir } from '../helpers/git';
 import { requirePython } from '../helpers/python';
 import type { RunRecord } from '../../src/core/runs/types';
+import { Random } from '../../src/core/analysis/random';
 
 /** A deterministic generator, so a failure can be replayed from the printed seed. */
 function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 const NAMES = ['--password', '--token', '--api-key', '--client_secret', '--hfToken', '-password', '--db.credentials', '--private-key'];

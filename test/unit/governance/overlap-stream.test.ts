@@ -8,17 +8,12 @@ import { tempDir } from '../../helpers/git';
 import { REPO_ROOT } from '../../helpers/paths';
 import { OVERLAP_LIMITS, bytesSource, countRows, findOverlap, findOverlapStreaming, readTable } from '../../../src/core/governance/overlap';
 import { CsvLimitError } from '../../../src/core/governance/csvStream';
+import { Random } from '../../../src/core/analysis/random';
 
 /** A small deterministic generator (mulberry32), so a failing case can be replayed by its seed. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 const quote = (cell: string) => (/[",\r\n]/.test(cell) || cell.startsWith(' ') ? `"${cell.replace(/"/g, '""')}"` : cell);
